@@ -1,0 +1,75 @@
+// Assembles the control plane: middleware, every /api/v1 resource, the OpenAPI document and /docs.
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { authenticate, requireRole } from './auth/authenticate.ts';
+import { loadConfig } from './config.ts';
+import type { AppEnv } from './env.ts';
+import { ApiError, handleError } from './http/errors.ts';
+import { createRouter } from './http/router.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { runRoutes } from './routes/runs.ts';
+import { credentialsRoutes } from './routes/credentials.ts';
+import { schedulesRoutes } from './routes/schedules.ts';
+import { workspacesRoutes } from './routes/workspaces.ts';
+import { usersRoutes } from './routes/users.ts';
+import { apiKeysRoutes } from './routes/api-keys.ts';
+import { systemRoutes } from './routes/system.ts';
+
+const API = '/api/v1';
+
+const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
+  const { maxBodyBytes } = await loadConfig(c.env);
+  return bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Request body exceeds ${maxBodyBytes} bytes`);
+    },
+  })(c, next);
+});
+
+// Deny by default: reading needs `viewer`, any change `member`; routes that need more say so.
+const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, next) {
+  return requireRole(c.req.method === 'GET' || c.req.method === 'HEAD' ? 'viewer' : 'member')(c, next);
+});
+
+export function createApp() {
+  const app = createRouter();
+  app.onError(handleError);
+  app.notFound((c) => {
+    throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.use(`${API}/*`, limitBody);
+  const api = createRouter();
+  api.route('/', healthRoutes);
+  api.use('*', authenticate, baselineRole);
+
+  const routes = api
+    .route('/', jobRoutes)
+    .route('/', runRoutes)
+    .route('/', credentialsRoutes)
+    .route('/', schedulesRoutes)
+    .route('/', workspacesRoutes)
+    .route('/', usersRoutes)
+    .route('/', apiKeysRoutes)
+    .route('/', systemRoutes);
+
+  app.route(API, routes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Flight Control',
+      version: '0.1.0',
+      description: 'Control plane for AI agent workloads. Send `Authorization: Bearer <key>` and optionally `X-Workspace-ID` (default `default`).',
+    },
+    security: [{ bearer: [] }],
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Flight Control API' }));
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,93 @@
+// Bearer-key authentication and role checks for every /api/v1 route except health.
+import { createMiddleware } from 'hono/factory';
+import { loadConfig } from '../config.ts';
+import { findCallerByKeyHash, findMemberRole, touchApiKey } from '../db/findCaller.ts';
+import { nowIso, sha256Hex } from '../db/ids.ts';
+import type { AppEnv } from '../env.ts';
+import { ApiError, forbidden } from '../http/errors.ts';
+import { effectiveRole, hasRole, type EffectiveRole, type MemberRole } from './roles.ts';
+
+export interface AuthContext {
+  userId: string;
+  /** `default` for the bootstrap admin key. */
+  keyId: string;
+  workspaceId: string;
+  role: EffectiveRole;
+}
+
+export const BOOTSTRAP_KEY_ID = 'default';
+export const BOOTSTRAP_USER_ID = 'admin';
+const WORKSPACE_HEADER = 'X-Workspace-ID';
+
+const unauthenticated = (detail: string) => new ApiError(401, 'unauthenticated', detail);
+
+function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthenticated('Not authenticated');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthenticated('Authorization header must be "Bearer <api key>"');
+  return match[1];
+}
+
+/** Constant-time string comparison, so the bootstrap key can't be guessed byte by byte from timing. */
+function sameText(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Resolves the caller from a key and workspace id; shared by header auth and the `?token=` forms. */
+export async function resolveCaller(env: AppEnv['Bindings'], token: string, workspaceId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<AuthContext> {
+  const config = await loadConfig(env);
+  if (sameText(token, config.adminKey)) {
+    const memberRole = await findMemberRole(env.DB, BOOTSTRAP_USER_ID, workspaceId);
+    if (!memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
+    return { userId: BOOTSTRAP_USER_ID, keyId: BOOTSTRAP_KEY_ID, workspaceId, role: effectiveRole('owner', memberRole) };
+  }
+  const caller = await findCallerByKeyHash(env.DB, await sha256Hex(token), workspaceId);
+  if (!caller || caller.revoked) throw unauthenticated('Invalid API key');
+  if (caller.keyWorkspaceId !== null && caller.keyWorkspaceId !== workspaceId) {
+    throw forbidden(`This API key is not valid for workspace '${workspaceId}'`);
+  }
+  if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
+  waitUntil?.(touchApiKey(env.DB, caller.keyId, nowIso()).catch(() => undefined));
+  return { userId: caller.userId, keyId: caller.keyId, workspaceId, role: effectiveRole(caller.keyRole, caller.memberRole) };
+}
+
+function workspaceFromHeader(value: string | undefined): string {
+  const id = value?.trim() || 'default';
+  if (id.length > 64 || !/^[A-Za-z0-9_-]+$/.test(id)) {
+    throw new ApiError(400, 'invalid_workspace', `${WORKSPACE_HEADER} must be 1-64 letters, digits, '-' or '_'`);
+  }
+  return id;
+}
+
+export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
+  const token = bearerToken(c.req.header('Authorization'));
+  const workspaceId = workspaceFromHeader(c.req.header(WORKSPACE_HEADER));
+  let waitUntil: ((p: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (p) => ctx.waitUntil(p);
+  } catch {
+    waitUntil = undefined;
+  }
+  c.set('auth', await resolveCaller(c.env, token, workspaceId, waitUntil));
+  await next();
+});
+
+/** Lets the request through only when the caller's role in the workspace is at least `needed`. */
+export function requireRole(needed: MemberRole) {
+  return createMiddleware<AppEnv>(async function requireRoleMiddleware(c, next) {
+    const { role, workspaceId } = c.get('auth');
+    if (!hasRole(role, needed)) {
+      const detail =
+        role === 'worker'
+          ? 'Worker keys may only use the worker endpoints'
+          : `This action needs the '${needed}' role in workspace '${workspaceId}'; you are '${role}'`;
+      throw forbidden(detail);
+    }
+    await next();
+  });
+}

@@ -1,0 +1,24 @@
+// The roles a caller can hold in a workspace, and what each may do.
+
+export const memberRoles = ['owner', 'admin', 'member', 'viewer'] as const;
+export type MemberRole = (typeof memberRoles)[number];
+
+export const keyRoles = ['owner', 'admin', 'member', 'viewer', 'worker'] as const;
+export type KeyRole = (typeof keyRoles)[number];
+
+/** What a request acts as: a member role, or `worker`, which may use only the worker endpoints. */
+export type EffectiveRole = KeyRole;
+
+const rank: Record<MemberRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+
+/** A key never grants more than its owner's membership: the weaker of the two applies. */
+export function effectiveRole(keyRole: KeyRole, memberRole: MemberRole): EffectiveRole {
+  if (keyRole === 'worker') return 'worker';
+  return rank[keyRole] <= rank[memberRole] ? keyRole : memberRole;
+}
+
+/** Whether `role` is at least `needed`; a worker key satisfies no member role. */
+export function hasRole(role: EffectiveRole, needed: MemberRole): boolean {
+  if (role === 'worker') return false;
+  return rank[role] >= rank[needed];
+}

@@ -1,0 +1,83 @@
+// Parses the Worker's configuration once per isolate and reports a bad variable by name.
+import { z } from 'zod';
+import { createKeyRing, type KeyRing } from './crypto/fernet.ts';
+import { ApiError } from './http/errors.ts';
+import type { Env } from './env.ts';
+
+export const DEFAULT_ADMIN_KEY = 'admin';
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface Config {
+  keyRing: KeyRing;
+  adminKey: string;
+  usingDefaultAdminKey: boolean;
+  maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  // Explicit fields, not parameter properties, so Node can run this file by type stripping (scripts/check-config.ts).
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+const envSchema = z.object({
+  ORCH_MASTER_KEY: z.string().trim().min(1, 'is not set; generate one with `make run` or scripts/dev-vars.ts'),
+  ORCH_DEFAULT_ADMIN_KEY: z.string().trim().min(1, 'must not be empty').default(DEFAULT_ADMIN_KEY),
+  ORCH_MAX_BODY_BYTES: z.coerce.number().int('must be a whole number').min(1024, 'must be at least 1024').default(DEFAULT_MAX_BODY_BYTES),
+});
+
+export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Promise<Config> {
+  const parsed = envSchema.safeParse({
+    ORCH_MASTER_KEY: env.ORCH_MASTER_KEY ?? '',
+    ORCH_DEFAULT_ADMIN_KEY: env.ORCH_DEFAULT_ADMIN_KEY || undefined,
+    ORCH_MAX_BODY_BYTES: env.ORCH_MAX_BODY_BYTES || undefined,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue?.path[0] ?? 'configuration'), issue?.message ?? 'is invalid');
+  }
+  let keyRing: KeyRing;
+  try {
+    keyRing = await createKeyRing(parsed.data.ORCH_MASTER_KEY);
+  } catch (err) {
+    throw new ConfigError('ORCH_MASTER_KEY', err instanceof Error ? err.message : 'is invalid');
+  }
+  return {
+    keyRing,
+    adminKey: parsed.data.ORCH_DEFAULT_ADMIN_KEY,
+    usingDefaultAdminKey: parsed.data.ORCH_DEFAULT_ADMIN_KEY === DEFAULT_ADMIN_KEY,
+    maxBodyBytes: parsed.data.ORCH_MAX_BODY_BYTES,
+  };
+}
+
+// Workers reuse one env object per isolate, so the parse (and key import) happens once.
+const cache = new WeakMap<object, Promise<Config>>();
+let warnedDefaultKey = false;
+
+export async function loadConfig(env: Env): Promise<Config> {
+  let pending = cache.get(env);
+  if (!pending) {
+    pending = parseConfig(env);
+    cache.set(env, pending);
+  }
+  try {
+    const config = await pending;
+    if (config.usingDefaultAdminKey && !warnedDefaultKey) {
+      warnedDefaultKey = true;
+      console.warn('WARNING: ORCH_DEFAULT_ADMIN_KEY is the default "admin"; anyone who can reach this server has full control. Set it in .dev.vars or as a secret.');
+    }
+    return config;
+  } catch (err) {
+    cache.delete(env);
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      throw new ApiError(503, 'misconfigured', `Server is misconfigured: ${err.message}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+// Wire schemas for runs: one execution of a task, the unit the queue hands to workers.
+import { z } from '@hono/zod-openapi';
+import { runStatuses } from '../db/schema.ts';
+import { agentConfig, agentType, mcpServers } from './agent.ts';
+import { envMap, nameList, stringMap, timestamp } from './common.ts';
+import { MAX_TIMEOUT_SECONDS } from './jobs.ts';
+
+export const runStatus = z.enum(runStatuses);
+
+export const RunCreate = z
+  .object({
+    name: z.string().trim().min(1).max(200).default('Ad-hoc Run'),
+    task_prompt: z.string().min(1).max(200_000),
+    agent_type: agentType.default('goose'),
+    agent_config: agentConfig.default({}),
+    mcp_servers: mcpServers.default([]),
+    env_vars: envMap.default({}),
+    credential_ids: nameList('credential').default([]),
+    skill_ids: nameList('skill').nullable().default(null),
+    required_labels: stringMap.default({}),
+    timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).default(1800),
+    priority: z.number().int().min(-1000).max(1000).default(0),
+    max_attempts: z.number().int().min(1).max(20).default(3),
+  })
+
+  .openapi('RunCreate');
+
+export const Run = z
+  .object({
+    id: z.string(),
+    workspace_id: z.string(),
+    job_definition_id: z.string().nullable().openapi({ description: 'The job this run was triggered from; null for ad-hoc runs.' }),
+    status: runStatus,
+    worker_id: z.string().nullable(),
+    name: z.string(),
+    task_prompt: z.string(),
+    agent_type: z.string(),
+    agent_config: z.record(z.string(), z.unknown()),
+    mcp_servers: z.array(z.record(z.string(), z.unknown())),
+    credential_ids: z.array(z.string()),
+    skill_ids: z.array(z.string()).nullable(),
+    required_labels: z.record(z.string(), z.string()),
+    timeout_seconds: z.number().int(),
+    priority: z.number().int(),
+    attempt: z.number().int().openapi({ description: 'How many times the run has been claimed (0 while first queued).' }),
+    max_attempts: z.number().int(),
+    started_at: timestamp.nullable(),
+    completed_at: timestamp.nullable(),
+    result: z.string().nullable(),
+    exit_code: z.number().int().nullable(),
+    failure_reason: z.string().nullable().openapi({ description: 'Why the run did not complete, e.g. worker_lost, cancelled_by_user.' }),
+    cancel_requested_at: timestamp.nullable(),
+    input_tokens: z.number().int().nullable(),
+    output_tokens: z.number().int().nullable(),
+    total_tokens: z.number().int().nullable(),
+    cost_usd: z.number().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('Run');
+
+export const RunListQuery = z.object({
+  job_id: z.string().min(1).max(64).optional().openapi({ description: 'Only runs of this job.' }),
+  status: runStatus.optional().openapi({ description: 'Only runs in this status.' }),
+});
+
+export type RunCreate = z.infer<typeof RunCreate>;
+export type Run = z.infer<typeof Run>;

@@ -1,0 +1,33 @@
+// Wire schemas for the fleet view: workers and queue metrics.
+import { z } from '@hono/zod-openapi';
+import { workerStatuses } from '../db/schema.ts';
+import { timestamp } from './common.ts';
+
+export const Worker = z
+  .object({
+    id: z.string(),
+    workspace_id: z.string(),
+    name: z.string(),
+    status: z.enum(workerStatuses),
+    labels: z.record(z.string(), z.string()),
+    concurrency: z.number().int(),
+    last_heartbeat: timestamp,
+    current_run_id: z.string().nullable(),
+    created_at: timestamp,
+  })
+  .openapi('Worker');
+
+export const Metrics = z
+  .object({
+    runs: z.record(z.string(), z.number().int()).openapi({ description: 'Runs per status; statuses with no runs are absent.' }),
+    workers: z.record(z.string(), z.number().int()).openapi({ description: 'Workers per status; statuses with no workers are absent.' }),
+    queue_depth: z.number().int().openapi({ description: 'Runs waiting to be claimed.' }),
+  })
+  .openapi('Metrics');
+
+export const WorkerListQuery = z.object({
+  status: z.enum(workerStatuses).optional().openapi({ description: 'Only workers in this status.' }),
+});
+
+export type Worker = z.infer<typeof Worker>;
+export type Metrics = z.infer<typeof Metrics>;

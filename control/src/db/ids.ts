@@ -1,0 +1,16 @@
+// Identifiers and clock readings in the formats the API exposes.
+
+/** 12 lowercase hex characters, as the original Flight Control's ids. */
+export function newId(): string {
+  return crypto.randomUUID().replaceAll('-', '').slice(0, 12);
+}
+
+/** ISO-8601 UTC with milliseconds; the same format the schema's column defaults write. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,274 @@
+// The D1 schema. Migrations in migrations/ are generated from this file; a test keeps them in step.
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// ISO-8601 UTC with milliseconds, e.g. 2026-11-25T06:29:50.123Z; sorts as text.
+const nowIso = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+const createdAt = () => text('created_at').notNull().default(nowIso);
+const updatedAt = () => text('updated_at').notNull().default(nowIso);
+const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>();
+
+export type StringMap = Record<string, string>;
+
+export const workspaces = sqliteTable('workspaces', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  slug: text('slug').notNull().unique(),
+  description: text('description'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  displayName: text('display_name'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const workspaceMembers = sqliteTable(
+  'workspace_members',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member', 'viewer'] }).notNull().default('member'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('uq_workspace_member').on(t.workspaceId, t.userId), index('ix_workspace_members_user').on(t.userId)],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'member', 'viewer', 'worker'] }).notNull().default('worker'),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    // The workspace the key was made in; a key works only there.
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    lastUsedAt: text('last_used_at'),
+    revokedAt: text('revoked_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_api_keys_workspace').on(t.workspaceId, t.createdAt)],
+);
+
+export const jobDefinitions = sqliteTable(
+  'job_definitions',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    taskPrompt: text('task_prompt').notNull(),
+    agentType: text('agent_type').notNull().default('goose'),
+    agentConfig: json<Record<string, unknown>>('agent_config').notNull().default(sql`'{}'`),
+    mcpServers: json<Record<string, unknown>[]>('mcp_servers').notNull().default(sql`'[]'`),
+    envVars: json<StringMap>('env_vars').notNull().default(sql`'{}'`),
+    credentialIds: json<string[]>('credential_ids').notNull().default(sql`'[]'`),
+    skillIds: json<string[] | null>('skill_ids'),
+    labels: json<StringMap>('labels').notNull().default(sql`'{}'`),
+    timeoutSeconds: integer('timeout_seconds').notNull().default(1800),
+    priority: integer('priority').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_job_definitions_workspace_created').on(t.workspaceId, t.createdAt, t.id)],
+);
+
+export const runStatuses = ['queued', 'assigned', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+export const jobRuns = sqliteTable(
+  'job_runs',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    // No foreign key: deleting a job keeps its run history.
+    jobDefinitionId: text('job_definition_id'),
+    status: text('status', { enum: runStatuses }).notNull().default('queued'),
+    workerId: text('worker_id'),
+    name: text('name').notNull(),
+    taskPrompt: text('task_prompt').notNull(),
+    agentType: text('agent_type').notNull(),
+    agentConfig: json<Record<string, unknown>>('agent_config').notNull().default(sql`'{}'`),
+    mcpServers: json<Record<string, unknown>[]>('mcp_servers').notNull().default(sql`'[]'`),
+    envVars: json<StringMap>('env_vars').notNull().default(sql`'{}'`),
+    credentialIds: json<string[]>('credential_ids').notNull().default(sql`'[]'`),
+    skillIds: json<string[] | null>('skill_ids'),
+    requiredLabels: json<StringMap>('required_labels').notNull().default(sql`'{}'`),
+    timeoutSeconds: integer('timeout_seconds').notNull().default(1800),
+    priority: integer('priority').notNull().default(0),
+    attempt: integer('attempt').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    leaseToken: text('lease_token'),
+    leaseExpiresAt: text('lease_expires_at'),
+    cancelRequestedAt: text('cancel_requested_at'),
+    startedAt: text('started_at'),
+    completedAt: text('completed_at'),
+    result: text('result'),
+    exitCode: integer('exit_code'),
+    failureReason: text('failure_reason'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    totalTokens: integer('total_tokens'),
+    costUsd: text('cost_usd'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('ix_job_runs_workspace_created').on(t.workspaceId, t.createdAt, t.id),
+    index('ix_job_runs_workspace_status').on(t.workspaceId, t.status),
+    index('ix_job_runs_job').on(t.jobDefinitionId, t.createdAt),
+    // The claim scans queued runs of a workspace by priority, then age.
+    index('ix_job_runs_queue').on(t.workspaceId, t.status, t.priority, t.createdAt),
+    index('ix_job_runs_lease').on(t.status, t.leaseExpiresAt),
+  ],
+);
+
+export const runAttempts = sqliteTable(
+  'run_attempts',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull().references(() => jobRuns.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    workerId: text('worker_id').notNull(),
+    leaseToken: text('lease_token').notNull(),
+    claimedAt: text('claimed_at').notNull().default(nowIso),
+    startedAt: text('started_at'),
+    endedAt: text('ended_at'),
+    outcome: text('outcome'),
+    detail: text('detail'),
+  },
+  (t) => [uniqueIndex('uq_run_attempt').on(t.runId, t.attempt)],
+);
+
+export const credentials = sqliteTable(
+  'credentials',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    envVar: text('env_var').notNull(),
+    encryptedValue: text('encrypted_value').notNull(),
+    description: text('description'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('uq_credential_workspace_name').on(t.workspaceId, t.name)],
+);
+
+export const workerStatuses = ['online', 'busy', 'draining', 'offline'] as const;
+
+export const workers = sqliteTable(
+  'workers',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    status: text('status', { enum: workerStatuses }).notNull().default('online'),
+    labels: json<StringMap>('labels').notNull().default(sql`'{}'`),
+    concurrency: integer('concurrency').notNull().default(1),
+    lastHeartbeat: text('last_heartbeat').notNull().default(nowIso),
+    currentRunId: text('current_run_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_workers_workspace_created').on(t.workspaceId, t.createdAt, t.id)],
+);
+
+export const schedules = sqliteTable(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    jobDefinitionId: text('job_definition_id').notNull().references(() => jobDefinitions.id, { onDelete: 'cascade' }),
+    cronExpression: text('cron_expression').notNull(),
+    timezone: text('timezone').notNull().default('UTC'),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    name: text('name'),
+    nextRunAt: text('next_run_at'),
+    lastRunAt: text('last_run_at'),
+    lastRunId: text('last_run_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_schedules_workspace_created').on(t.workspaceId, t.createdAt, t.id), index('ix_schedules_due').on(t.enabled, t.nextRunAt)],
+);
+
+export const artifacts = sqliteTable(
+  'artifacts',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    runId: text('run_id').notNull().references(() => jobRuns.id, { onDelete: 'cascade' }),
+    filename: text('filename').notNull(),
+    contentType: text('content_type').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    checksumSha256: text('checksum_sha256').notNull(),
+    storageKey: text('storage_key').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_artifacts_run').on(t.runId, t.createdAt)],
+);
+
+export const skills = sqliteTable(
+  'skills',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    license: text('license'),
+    compatibility: text('compatibility'),
+    allowedTools: text('allowed_tools'),
+    metadataKv: json<StringMap | null>('metadata_kv'),
+    instructions: text('instructions').notNull(),
+    totalSizeBytes: integer('total_size_bytes').notNull().default(0),
+    fileCount: integer('file_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('uq_skill_workspace_name').on(t.workspaceId, t.name)],
+);
+
+export const skillFiles = sqliteTable(
+  'skill_files',
+  {
+    id: text('id').primaryKey(),
+    skillId: text('skill_id').notNull().references(() => skills.id, { onDelete: 'cascade' }),
+    filePath: text('file_path').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    checksumSha256: text('checksum_sha256').notNull(),
+    contentType: text('content_type').notNull(),
+    storageKey: text('storage_key').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('uq_skill_file_path').on(t.skillId, t.filePath)],
+);
+
+export const webhooks = sqliteTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    // Fernet ciphertext of the HMAC signing secret, when one is set.
+    encryptedSecret: text('encrypted_secret'),
+    events: json<string[]>('events').notNull().default(sql`'["run.completed"]'`),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ix_webhooks_workspace').on(t.workspaceId)],
+);
+

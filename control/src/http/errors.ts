@@ -1,0 +1,76 @@
+// One error type and one JSON envelope for every failure the API reports.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** The body of every error response: `detail` is what the original's clients read. */
+export interface ErrorBody {
+  detail: string;
+  code: string;
+  fields?: FieldError[];
+}
+
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly detail: string;
+  readonly fields?: FieldError[];
+
+  // Explicit fields, not parameter properties, so Node can load this module by type stripping.
+  constructor(status: ContentfulStatusCode, code: string, detail: string, fields?: FieldError[]) {
+    super(detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.fields = fields;
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+export const conflict = (detail: string) => new ApiError(409, 'conflict', detail);
+export const forbidden = (detail: string) => new ApiError(403, 'forbidden', detail);
+export const badRequest = (code: string, detail: string) => new ApiError(400, code, detail);
+
+export function invalidField(field: string, message: string): ApiError {
+  return new ApiError(422, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
+}
+
+export function fromZodError(error: ZodError, target: string): ApiError {
+  const fields = error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : target,
+    message: issue.message,
+  }));
+  const detail = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  return new ApiError(422, 'validation_failed', detail || `invalid ${target}`, fields);
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body: ErrorBody = { detail: error.detail, code: error.code };
+  if (error.fields) body.fields = error.fields;
+  if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
+  return c.json(body, error.status);
+}
+
+/** The app's one onError: known errors become envelopes; anything else is logged and answered generically. */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return errorResponse(c, err);
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    if (status === 400 && /json/i.test(err.message)) {
+      return errorResponse(c, new ApiError(400, 'malformed_json', 'Request body is not valid JSON'));
+    }
+    if (status === 413) {
+      return errorResponse(c, new ApiError(413, 'payload_too_large', err.message || 'Request body is too large'));
+    }
+    return errorResponse(c, new ApiError(status, 'http_error', err.message || 'Request failed'));
+  }
+  console.error(JSON.stringify({ msg: 'unhandled error', method: c.req.method, path: c.req.path, error: err.name, message: err.message }));
+  return errorResponse(c, new ApiError(500, 'internal_error', 'Internal server error'));
+}

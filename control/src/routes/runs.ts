@@ -1,0 +1,83 @@
+// /runs: list, read, ad-hoc create and cancel.
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
+import { Run, RunCreate, RunListQuery } from '../contract/runs.ts';
+import { openDb } from '../db/client.ts';
+import { missingCredentialNames } from '../db/missingCredentials.ts';
+import { findRun, insertAdHocRun, listRuns, requestCancel, toRun } from '../db/runs.ts';
+import { ApiError, invalidField, notFound } from '../http/errors.ts';
+import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
+import { createRouter } from '../http/router.ts';
+
+const tags = ['Runs'];
+const runId = idParam('run_id', 'Run id');
+
+export const runRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs',
+      tags,
+      summary: 'List runs, newest first',
+      request: { query: pageQuery.extend(RunListQuery.shape) },
+      responses: { 200: jsonResponse(z.array(Run), 'A page of runs; `Link: rel="next"` when more exist'), ...errorResponses },
+    }),
+    async (c) => {
+      const { limit, cursor, job_id, status } = c.req.valid('query');
+      const rows = await listRuns(openDb(c.env.DB), c.get('auth').workspaceId, { jobId: job_id, status }, limit, decodeCursor(cursor));
+      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toRun), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs',
+      tags,
+      summary: 'Queue an ad-hoc run (no job needed)',
+      request: jsonBody(RunCreate),
+      responses: { 201: jsonResponse(Run, 'The queued run'), ...errorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const db = openDb(c.env.DB);
+      const { workspaceId } = c.get('auth');
+      const missing = await missingCredentialNames(db, workspaceId, body.credential_ids);
+      if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
+      return c.json(toRun(await insertAdHocRun(db, workspaceId, body)), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{run_id}',
+      tags,
+      summary: 'Get a run',
+      request: { params: runId },
+      responses: { 200: jsonResponse(Run, 'The run'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findRun(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').run_id);
+      if (!row) throw notFound('Run');
+      return c.json(toRun(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{run_id}/cancel',
+      tags,
+      summary: 'Cancel a run: a queued run at once, an assigned or running one through its worker',
+      request: { params: runId },
+      responses: { 200: jsonResponse(Run, 'The run after the cancel request'), ...errorResponses },
+    }),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const { workspaceId } = c.get('auth');
+      const id = c.req.valid('param').run_id;
+      const row = await requestCancel(db, workspaceId, id);
+      if (row) return c.json(toRun(row), 200);
+      const existing = await findRun(db, workspaceId, id);
+      if (!existing) throw notFound('Run');
+      throw new ApiError(409, 'not_cancellable', `Run cannot be cancelled: it is already ${existing.status}`);
+    },
+  );

@@ -1,0 +1,37 @@
+// /system: the fleet of workers and queue metrics.
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorResponses, jsonResponse } from '../contract/common.ts';
+import { Metrics, Worker, WorkerListQuery } from '../contract/system.ts';
+import { openDb } from '../db/client.ts';
+import { countByStatus, listWorkers, toWorker } from '../db/system.ts';
+import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
+import { createRouter } from '../http/router.ts';
+
+const tags = ['System'];
+
+export const systemRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/system/workers',
+      tags,
+      summary: 'List the workspace\'s workers, newest first',
+      request: { query: pageQuery.extend(WorkerListQuery.shape) },
+      responses: { 200: jsonResponse(z.array(Worker), 'A page of workers'), ...errorResponses },
+    }),
+    async (c) => {
+      const { limit, cursor, status } = c.req.valid('query');
+      const rows = await listWorkers(openDb(c.env.DB), c.get('auth').workspaceId, status, limit, decodeCursor(cursor));
+      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toWorker), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/system/metrics',
+      tags,
+      summary: 'Runs and workers per status, and the queue depth',
+      responses: { 200: jsonResponse(Metrics, 'Current counts'), ...errorResponses },
+    }),
+    async (c) => c.json(await countByStatus(openDb(c.env.DB), c.get('auth').workspaceId), 200),
+  );

@@ -1,0 +1,79 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, callJson } from './helpers.ts';
+
+async function setStatus(runId: string, status: string) {
+  await env.DB.prepare('UPDATE job_runs SET status = ?1 WHERE id = ?2').bind(status, runId).run();
+}
+
+describe('runs', () => {
+  it('queues an ad-hoc run with the original defaults', async () => {
+    const run = await callJson('/runs', { body: { task_prompt: 'hello', env_vars: { FOO: 'bar' }, required_labels: { gpu: 'true' } } }, 201);
+    expect(run).toMatchObject({
+      name: 'Ad-hoc Run',
+      status: 'queued',
+      job_definition_id: null,
+      agent_type: 'goose',
+      agent_config: {},
+      mcp_servers: [],
+      credential_ids: [],
+      skill_ids: null,
+      required_labels: { gpu: 'true' },
+      timeout_seconds: 1800,
+      worker_id: null,
+      result: null,
+      exit_code: null,
+      completed_at: null,
+    });
+    expect(run).not.toHaveProperty('env_vars');
+    expect(await callJson(`/runs/${run.id}`, {}, 200)).toEqual(run);
+  });
+
+  it('filters the list by job and by status', async () => {
+    const job = await callJson('/jobs', { body: { name: 'filtered', task_prompt: 'p' } }, 201);
+    const a = await callJson(`/jobs/${job.id}/run`, { method: 'POST' }, 201);
+    const b = await callJson(`/jobs/${job.id}/run`, { method: 'POST' }, 201);
+    await callJson('/runs', { body: { task_prompt: 'other' } }, 201);
+    await setStatus(a.id, 'completed');
+
+    const ofJob = await callJson<any[]>(`/runs?job_id=${job.id}`, {}, 200);
+    expect(ofJob.map((r) => r.id)).toEqual([b.id, a.id]);
+    const completed = await callJson<any[]>(`/runs?job_id=${job.id}&status=completed`, {}, 200);
+    expect(completed.map((r) => r.id)).toEqual([a.id]);
+    const bad = await call('/runs?status=banana');
+    expect(bad.status).toBe(422);
+    expect((await bad.json<any>()).fields[0].field).toBe('status');
+  });
+
+  it('cancels a queued run at once', async () => {
+    const run = await callJson('/runs', { body: { task_prompt: 'cancel me' } }, 201);
+    const cancelled = await callJson(`/runs/${run.id}/cancel`, { method: 'POST' }, 200);
+    expect(cancelled).toMatchObject({ status: 'cancelled', failure_reason: 'cancelled_by_user' });
+    expect(cancelled.completed_at).not.toBeNull();
+    expect(cancelled.cancel_requested_at).not.toBeNull();
+  });
+
+  it('records a cancel request on a running run for its worker, without ending it', async () => {
+    const run = await callJson('/runs', { body: { task_prompt: 'running' } }, 201);
+    await setStatus(run.id, 'running');
+    const requested = await callJson(`/runs/${run.id}/cancel`, { method: 'POST' }, 200);
+    expect(requested).toMatchObject({ status: 'running', completed_at: null });
+    expect(requested.cancel_requested_at).not.toBeNull();
+  });
+
+  it('refuses to cancel a finished run with 409 and an unknown one with 404', async () => {
+    const run = await callJson('/runs', { body: { task_prompt: 'done' } }, 201);
+    await setStatus(run.id, 'completed');
+    const res = await call(`/runs/${run.id}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'not_cancellable', detail: expect.stringContaining('completed') });
+    expect((await call('/runs/ffffffffffff/cancel', { method: 'POST' })).status).toBe(404);
+    expect((await call('/runs/ffffffffffff')).status).toBe(404);
+  });
+
+  it('rejects an ad-hoc run without a prompt, naming the field', async () => {
+    const res = await call('/runs', { body: { name: 'no prompt' } });
+    expect(res.status).toBe(422);
+    expect((await res.json<any>()).fields).toEqual([expect.objectContaining({ field: 'task_prompt' })]);
+  });
+});

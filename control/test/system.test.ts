@@ -1,0 +1,43 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, callJson } from './helpers.ts';
+
+describe('system', () => {
+  it('answers health without a key', async () => {
+    const res = await call('/health', { key: null });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'healthy' });
+  });
+
+  it('counts runs and workers per status, with the queue depth', async () => {
+    const before = await callJson('/system/metrics', {}, 200);
+    const a = await callJson('/runs', { body: { task_prompt: 'a' } }, 201);
+    await callJson('/runs', { body: { task_prompt: 'b' } }, 201);
+    await callJson(`/runs/${a.id}/cancel`, { method: 'POST' }, 200);
+    await env.DB.prepare("INSERT INTO workers (id, workspace_id, name, status) VALUES ('w1', 'default', 'one', 'online'), ('w2', 'default', 'two', 'offline')").run();
+
+    const metrics = await callJson('/system/metrics', {}, 200);
+    expect(metrics.queue_depth).toBe((before.queue_depth ?? 0) + 1);
+    expect(metrics.runs.cancelled).toBe((before.runs.cancelled ?? 0) + 1);
+    expect(metrics.workers).toEqual({ online: 1, offline: 1 });
+    expect(metrics.runs).not.toHaveProperty('running');
+  });
+
+  it('lists the workspace\'s workers newest first and filters by status', async () => {
+    await env.DB.prepare(
+      "INSERT INTO workers (id, workspace_id, name, status, labels, created_at) VALUES ('wa', 'default', 'old', 'online', '{\"gpu\":\"true\"}', '2026-01-01T00:00:00.000Z'), ('wb', 'default', 'new', 'busy', '{}', '2026-01-02T00:00:00.000Z')",
+    ).run();
+    const all = await callJson<any[]>('/system/workers', {}, 200);
+    const ids = all.map((w) => w.id);
+    expect(ids.indexOf('wb')).toBeLessThan(ids.indexOf('wa'));
+    expect(all.find((w) => w.id === 'wa')).toMatchObject({ name: 'old', status: 'online', labels: { gpu: 'true' }, current_run_id: null });
+    const busy = await callJson<any[]>('/system/workers?status=busy', {}, 200);
+    expect(busy.map((w) => w.id)).toEqual(['wb']);
+  });
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const res = await call('/typo');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: 'not_found' });
+  });
+});
