@@ -1,0 +1,121 @@
+# Flight Control: `make run` starts the control plane locally, `make test` runs every test.
+# Each target installs what it needs first (a current Node, node_modules), so both work on a fresh clone.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# A Node fetched by scripts/ensure-node.sh (when the machine's is older than 22.18) wins over the machine's.
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+export WRANGLER_SEND_METRICS := false
+
+PORT ?= 8080
+HOST ?= 127.0.0.1
+STATE := .state
+VITEST_ARGS ?=
+
+NODE := node
+# npm's own record of what it installed doubles as our stamp, so an existing install is never redone needlessly.
+INSTALLED := node_modules/.package-lock.json
+BIN := node_modules/.bin
+WRANGLER := $(BIN)/wrangler
+# wrangler asks for confirmation on a terminal; CI=true makes it apply without asking.
+MIGRATE := CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
+
+.PHONY: help deps node run dev-server dev-worker dev-ui test typecheck db-migrate db-revision \
+        build up down logs scale-workers clean
+
+help:
+	@echo 'make run                 start the control plane on http://$(HOST):$(PORT) (PORT=, HOST= to change)'
+	@echo 'make test                run every test'
+	@echo 'make dev-server          like run, without building the UI'
+	@echo 'make dev-ui              build the UI into ui/dist'
+	@echo 'make db-migrate          apply migrations to the local database in $(STATE)/'
+	@echo 'make db-revision msg=X   generate a migration from control/src/db/schema.ts'
+	@echo 'make typecheck           type-check the whole repo'
+	@echo 'make build|up|down|logs  docker compose: build images, start, stop, follow logs'
+	@echo 'make scale-workers n=N   docker compose: run N workers'
+	@echo 'make clean               remove ui/dist and force a fresh npm ci next time (keeps $(STATE)/, .dev.vars)'
+
+# ---- dependencies -------------------------------------------------------------------------------
+
+deps: $(INSTALLED)
+
+node:
+	@scripts/ensure-node.sh
+
+# npm ci again whenever the lockfile changes; `node` is order-only so it runs every time but never forces a reinstall.
+$(INSTALLED): package-lock.json | node
+	npm ci --no-audit --no-fund
+	touch $@
+
+# ---- local control plane ------------------------------------------------------------------------
+
+# Creates .dev.vars (never overwriting it), validates it, and brings the local database up to date.
+define prepare_server
+	$(NODE) scripts/dev-vars.ts
+	$(NODE) scripts/check-config.ts
+	$(MIGRATE)
+endef
+
+define start_server
+	@echo 'Flight Control: http://$(HOST):$(PORT)  (API docs at /docs, state in $(STATE)/)'
+	exec $(WRANGLER) dev --port $(PORT) --ip $(HOST) --persist-to $(STATE)
+endef
+
+run: deps
+	$(prepare_server)
+	scripts/build-ui.sh
+	$(start_server)
+
+dev-server: deps
+	$(prepare_server)
+	@test -f ui/dist/index.html || scripts/build-ui.sh
+	$(start_server)
+
+dev-worker:
+	@echo 'dev-worker: the node worker (node-worker/) arrives with the dispatch issue; nothing to start yet.' >&2
+	@exit 1
+
+dev-ui:
+	scripts/build-ui.sh
+
+db-migrate: deps
+	$(MIGRATE)
+
+db-revision: deps
+	@test -n '$(msg)' || { echo 'usage: make db-revision msg=NAME' >&2; exit 1; }
+	$(BIN)/drizzle-kit generate --name '$(msg)'
+
+# ---- checks -------------------------------------------------------------------------------------
+
+# The Worker's [assets] directory (ui/dist) must exist for the workerd-hosted tests to start.
+test: deps
+	scripts/build-ui.sh
+	$(BIN)/vitest run $(VITEST_ARGS)
+
+typecheck: deps
+	$(BIN)/tsc --noEmit -p .
+
+# ---- containers ---------------------------------------------------------------------------------
+
+build:
+	docker compose build
+
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down
+
+logs:
+	docker compose logs -f
+
+scale-workers:
+	@test -n '$(n)' || { echo 'usage: make scale-workers n=N' >&2; exit 1; }
+	docker compose up -d --no-recreate --scale worker=$(n)
+
+# ---- housekeeping -------------------------------------------------------------------------------
+
+clean:
+	rm -rf ui/dist $(INSTALLED)
