@@ -5,7 +5,8 @@ import { createMiddleware } from 'hono/factory';
 import { authenticate, requireRole } from './auth/authenticate.ts';
 import { loadConfig } from './config.ts';
 import type { AppEnv } from './env.ts';
-import { ApiError, handleError } from './http/errors.ts';
+import { ApiError, forbidden, handleError } from './http/errors.ts';
+import { hasRole } from './auth/roles.ts';
 import { createRouter } from './http/router.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -16,6 +17,7 @@ import { workspacesRoutes } from './routes/workspaces.ts';
 import { usersRoutes } from './routes/users.ts';
 import { apiKeysRoutes } from './routes/api-keys.ts';
 import { systemRoutes } from './routes/system.ts';
+import { workerRoutes } from './routes/workers.ts';
 
 const API = '/api/v1';
 
@@ -29,9 +31,20 @@ const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
   })(c, next);
 });
 
-// Deny by default: reading needs `viewer`, any change `member`; routes that need more say so.
+// Deny by default: reading needs `viewer`, any change `member`; routes that need more say so. The
+// worker protocol is for `worker` keys and members (a viewer must not take work off the queue).
+// Workspace routes and key revocation decide for themselves (they act on the path's workspace, or
+// let a viewer create a workspace, leave one, or revoke their own key); they still shut out workers.
 const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, next) {
-  return requireRole(c.req.method === 'GET' || c.req.method === 'HEAD' ? 'viewer' : 'member')(c, next);
+  const path = c.req.path;
+  if (path.startsWith(`${API}/workers/`)) {
+    const { role } = c.get('auth');
+    if (role !== 'worker' && !hasRole(role, 'member')) throw forbidden('The worker endpoints need a worker key or the member role');
+    return next();
+  }
+  const decidesItself = path === `${API}/workspaces` || path.startsWith(`${API}/workspaces/`) || (c.req.method === 'DELETE' && path.startsWith(`${API}/api-keys/`));
+  const reads = c.req.method === 'GET' || c.req.method === 'HEAD';
+  return requireRole(decidesItself || reads ? 'viewer' : 'member')(c, next);
 });
 
 export function createApp() {
@@ -54,7 +67,8 @@ export function createApp() {
     .route('/', workspacesRoutes)
     .route('/', usersRoutes)
     .route('/', apiKeysRoutes)
-    .route('/', systemRoutes);
+    .route('/', systemRoutes)
+    .route('/', workerRoutes);
 
   app.route(API, routes);
 

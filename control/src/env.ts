@@ -1,11 +1,15 @@
 // The Worker's bindings and the context every route handler sees.
 import type { AuthContext } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
+import type { RunHub } from './logs/run-hub.ts';
+import type { Dispatcher } from './queue/dispatcher.ts';
 
 export interface Env {
   DB: D1Database;
   ARTIFACTS: R2Bucket;
   ASSETS?: Fetcher;
+  DISPATCHER: DurableObjectNamespace<Dispatcher>;
+  RUN_HUB: DurableObjectNamespace<RunHub>;
   ORCH_MASTER_KEY?: string;
   ORCH_DEFAULT_ADMIN_KEY?: string;
   ORCH_MAX_BODY_BYTES?: string;

@@ -47,7 +47,9 @@ export async function resolveCaller(env: AppEnv['Bindings'], token: string, work
   }
   const caller = await findCallerByKeyHash(env.DB, await sha256Hex(token), workspaceId);
   if (!caller || caller.revoked) throw unauthenticated('Invalid API key');
-  if (caller.keyWorkspaceId !== null && caller.keyWorkspaceId !== workspaceId) {
+  // A worker key is a machine credential for one workspace's queue; a person's key follows its user
+  // into every workspace they belong to, capped there by their membership.
+  if (caller.keyRole === 'worker' && caller.keyWorkspaceId !== workspaceId) {
     throw forbidden(`This API key is not valid for workspace '${workspaceId}'`);
   }
   if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);

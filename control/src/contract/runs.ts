@@ -66,3 +66,18 @@ export const RunListQuery = z.object({
 
 export type RunCreate = z.infer<typeof RunCreate>;
 export type Run = z.infer<typeof Run>;
+
+export const LogPageQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Return lines with a sequence greater than this.' }),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
+export const LogLine = z
+  .object({
+    sequence: z.number().int().openapi({ description: 'Position in the run\'s log, from 1, gap-free.' }),
+    stream: z.enum(['stdout', 'stderr', 'event', 'system']),
+    line: z.string(),
+    attempt: z.number().int().openapi({ description: 'The attempt that wrote the line; 0 for the control plane\'s own notes.' }),
+    at: timestamp,
+  })
+  .openapi('LogLine');

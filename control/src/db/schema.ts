@@ -49,7 +49,7 @@ export const apiKeys = sqliteTable(
     prefix: text('prefix').notNull(),
     role: text('role', { enum: ['owner', 'admin', 'member', 'viewer', 'worker'] }).notNull().default('worker'),
     userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-    // The workspace the key was made in; a key works only there.
+    // The workspace the key was made in; a worker key works only there, a person's key wherever its user is a member.
     workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
     lastUsedAt: text('last_used_at'),
     revokedAt: text('revoked_at'),

@@ -10,6 +10,7 @@ import { insertRunFromJob, toRun } from '../db/runs.ts';
 import { invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
+import { wakeClaimers } from '../queue/notify.ts';
 import type { Db } from '../db/client.ts';
 
 const tags = ['Jobs'];
@@ -118,7 +119,9 @@ export const jobRoutes = createRouter()
       const db = openDb(c.env.DB);
       const job = await findJob(db, c.get('auth').workspaceId, c.req.valid('param').job_id);
       if (!job) throw notFound('Job');
-      return c.json(toRun(await insertRunFromJob(db, job)), 201);
+      const run = await insertRunFromJob(db, job);
+      await wakeClaimers(c.env, job.workspaceId);
+      return c.json(toRun(run), 201);
     },
   );
 

@@ -1,13 +1,14 @@
 // /runs: list, read, ad-hoc create and cancel.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
-import { Run, RunCreate, RunListQuery } from '../contract/runs.ts';
+import { LogLine, LogPageQuery, Run, RunCreate, RunListQuery } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
 import { findRun, insertAdHocRun, listRuns, requestCancel, toRun } from '../db/runs.ts';
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
+import { deliverCancel, runHubFor, wakeClaimers } from '../queue/notify.ts';
 
 const tags = ['Runs'];
 const runId = idParam('run_id', 'Run id');
@@ -43,7 +44,9 @@ export const runRoutes = createRouter()
       const { workspaceId } = c.get('auth');
       const missing = await missingCredentialNames(db, workspaceId, body.credential_ids);
       if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
-      return c.json(toRun(await insertAdHocRun(db, workspaceId, body)), 201);
+      const run = await insertAdHocRun(db, workspaceId, body);
+      await wakeClaimers(c.env, workspaceId);
+      return c.json(toRun(run), 201);
     },
   )
   .openapi(
@@ -75,9 +78,32 @@ export const runRoutes = createRouter()
       const { workspaceId } = c.get('auth');
       const id = c.req.valid('param').run_id;
       const row = await requestCancel(db, workspaceId, id);
-      if (row) return c.json(toRun(row), 200);
+      if (row) {
+        if (row.workerId && (row.status === 'assigned' || row.status === 'running')) await deliverCancel(c.env, workspaceId, row.workerId, row.id);
+        return c.json(toRun(row), 200);
+      }
       const existing = await findRun(db, workspaceId, id);
       if (!existing) throw notFound('Run');
       throw new ApiError(409, 'not_cancellable', `Run cannot be cancelled: it is already ${existing.status}`);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{run_id}/logs',
+      tags,
+      summary: 'Page through the run\'s stored log, oldest first',
+      request: { params: runId, query: LogPageQuery },
+      responses: { 200: jsonResponse(z.array(LogLine), 'Lines after `after`; `Link: rel="next"` when more exist'), ...errorResponses },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').run_id;
+      const { after, limit } = c.req.valid('query');
+      if (!(await findRun(openDb(c.env.DB), c.get('auth').workspaceId, id))) throw notFound('Run');
+      const lines = await runHubFor(c.env, id).read(after, limit + 1);
+      const page = lines.slice(0, limit);
+      const last = page[page.length - 1];
+      if (lines.length > limit && last) c.header('Link', `<${c.req.path}?after=${last.sequence}&limit=${limit}>; rel="next"`);
+      return c.json(page, 200);
     },
   );

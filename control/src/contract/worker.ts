@@ -1,0 +1,133 @@
+// The worker protocol's wire schemas, shared by the control plane (validates requests) and node-worker (validates responses).
+import { z } from '@hono/zod-openapi';
+import { stringMap, timestamp } from './common.ts';
+
+/** Header every run-scoped worker call carries; a stale token gets 409 `lease_lost`. */
+export const LEASE_HEADER = 'X-Lease-Token';
+
+export const LEASE_SECONDS = 60;
+export const HEARTBEAT_SECONDS = 15;
+/** Longest a claim or signal request is parked: one request per 30 s keeps an idle worker at 2 a minute. */
+export const MAX_WAIT_SECONDS = 30;
+
+const workerId = z.string().min(1).max(64);
+const runId = z.string().min(1).max(64);
+
+export const WorkerRegisterBody = z
+  .object({
+    name: z.string().trim().min(1).max(128),
+    labels: stringMap.default({}),
+    concurrency: z.number().int().min(1).max(64).default(1),
+    version: z.string().max(64).optional(),
+  })
+  .openapi('WorkerRegister');
+
+export const WorkerRegistered = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    lease_seconds: z.number().int(),
+    heartbeat_interval_seconds: z.number().int(),
+    max_wait_seconds: z.number().int(),
+  })
+  .openapi('WorkerRegistered');
+
+export const HeldLease = z.object({ run_id: runId, lease_token: z.string().min(1).max(128) });
+
+export const WorkerHeartbeatBody = z
+  .object({
+    worker_id: workerId,
+    status: z.enum(['online', 'busy', 'draining']).optional().openapi({ description: 'Derived from `runs` when absent.' }),
+    runs: z.array(HeldLease).max(64).default([]).openapi({ description: 'Leases the worker holds; each is renewed.' }),
+  })
+  .openapi('WorkerHeartbeat');
+
+export const WorkerHeartbeatResult = z
+  .object({
+    status: z.literal('ok'),
+    leases: z.array(z.object({ run_id: z.string(), lease_expires_at: timestamp })),
+    lost: z.array(z.string()).openapi({ description: 'Runs whose lease is no longer this worker\'s: stop them.' }),
+    cancel: z.array(z.string()).openapi({ description: 'Runs the user asked to cancel.' }),
+  })
+  .openapi('WorkerHeartbeatResult');
+
+export const WorkerClaimBody = z
+  .object({
+    worker_id: workerId,
+    max_runs: z.number().int().min(1).max(64).default(1).openapi({ description: 'Free slots: up to this many runs are claimed at once.' }),
+    wait_seconds: z.number().int().min(0).max(MAX_WAIT_SECONDS).default(0).openapi({ description: 'Park this long for work when none is queued.' }),
+  })
+  .openapi('WorkerClaim');
+
+export const ClaimedRun = z
+  .object({
+    run_id: z.string(),
+    lease_token: z.string(),
+    lease_expires_at: timestamp,
+    attempt: z.number().int(),
+    max_attempts: z.number().int(),
+    name: z.string(),
+    task_prompt: z.string(),
+    agent_type: z.string(),
+    agent_config: z.record(z.string(), z.unknown()),
+    mcp_servers: z.array(z.record(z.string(), z.unknown())),
+    env_vars: z.record(z.string(), z.string()),
+    credentials: z.record(z.string(), z.string()).openapi({ description: 'Env var → decrypted secret. Sent only here, only to this worker.' }),
+    timeout_seconds: z.number().int(),
+  })
+  .openapi('ClaimedRun');
+
+export const WorkerClaimResult = z.object({ runs: z.array(ClaimedRun) }).openapi('WorkerClaimResult');
+
+export const WorkerSignalsQuery = z.object({
+  worker_id: workerId,
+  wait_seconds: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(0),
+});
+
+export const WorkerSignals = z.object({ cancel: z.array(z.string()) }).openapi('WorkerSignals');
+
+export const WorkerStartResult = z.object({ status: z.literal('running'), cancel_requested: z.boolean() }).openapi('WorkerStartResult');
+
+export const logStreams = ['stdout', 'stderr', 'event', 'system'] as const;
+
+export const LogLine = z.object({
+  stream: z.enum(logStreams).default('stdout'),
+  line: z.string().max(65_536),
+  sequence: z.number().int().min(1),
+});
+
+export const WorkerLogBatch = z.object({ lines: z.array(LogLine).min(1).max(1000) }).openapi('WorkerLogBatch');
+
+export const WorkerLogResult = z.object({ appended: z.number().int(), last_sequence: z.number().int() }).openapi('WorkerLogResult');
+
+export const finalStatuses = ['completed', 'failed', 'timeout', 'cancelled'] as const;
+
+export const WorkerCompleteBody = z
+  .object({
+    status: z.enum(finalStatuses),
+    result: z.string().max(1_000_000).nullable().default(null),
+    exit_code: z.number().int().nullable().default(null),
+    error: z.string().max(10_000).nullable().default(null),
+    usage: z
+      .object({
+        input_tokens: z.number().int().min(0).nullable().default(null),
+        output_tokens: z.number().int().min(0).nullable().default(null),
+        total_tokens: z.number().int().min(0).nullable().default(null),
+        cost_usd: z.number().min(0).nullable().default(null),
+      })
+      .optional(),
+  })
+  .openapi('WorkerComplete');
+
+export const WorkerCompleteResult = z.object({ status: z.enum(finalStatuses) }).openapi('WorkerCompleteResult');
+
+export type WorkerRegisterBody = z.input<typeof WorkerRegisterBody>;
+export type WorkerRegistered = z.infer<typeof WorkerRegistered>;
+export type WorkerHeartbeatBody = z.input<typeof WorkerHeartbeatBody>;
+export type WorkerHeartbeatResult = z.infer<typeof WorkerHeartbeatResult>;
+export type WorkerClaimBody = z.input<typeof WorkerClaimBody>;
+export type ClaimedRun = z.infer<typeof ClaimedRun>;
+export type WorkerClaimResult = z.infer<typeof WorkerClaimResult>;
+export type WorkerSignals = z.infer<typeof WorkerSignals>;
+export type LogLine = z.input<typeof LogLine>;
+export type WorkerCompleteBody = z.input<typeof WorkerCompleteBody>;

@@ -1,0 +1,111 @@
+// Credential queries, all scoped to one workspace; values arrive and stay encrypted.
+import { and, asc, eq, gt, or } from 'drizzle-orm';
+import type { Credential } from '../contract/credentials.ts';
+import type { Cursor } from '../http/pagination.ts';
+import type { Db } from './client.ts';
+import { newId, nowIso } from './ids.ts';
+import { credentials } from './schema.ts';
+import { violatedUniqueColumn, type UniqueResult } from './workspaces.ts';
+
+type CredentialRow = typeof credentials.$inferSelect;
+
+/** What a write may set; `encryptedValue` is a Fernet token, never the plaintext. */
+export interface CredentialFields {
+  name: string;
+  envVar: string;
+  encryptedValue: string;
+  description: string | null;
+}
+
+/** The response form: everything but the encrypted value. */
+export function toCredential(row: CredentialRow): Credential {
+  return {
+    id: row.id,
+    workspace_id: row.workspaceId,
+    name: row.name,
+    env_var: row.envVar,
+    description: row.description,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+/**
+ * Drizzle's query errors quote every bound parameter, the ciphertext included, and the app's error
+ * handler logs messages; this keeps only the database's own reason.
+ */
+function withoutParams(err: unknown): unknown {
+  if (!(err instanceof Error) || !err.message.startsWith('Failed query:')) return err;
+  const reason = err.cause instanceof Error ? err.cause.message : 'unknown database error';
+  return new Error(`credential write failed: ${reason}`);
+}
+
+/** Runs a write whose only expected failure is the (workspace, name) unique index. */
+async function uniqueWrite<T>(write: () => PromiseLike<T>): Promise<{ ok: true; value: T } | { ok: false; taken: string }> {
+  try {
+    return { ok: true, value: await write() };
+  } catch (err) {
+    const taken = violatedUniqueColumn(err);
+    if (taken) return { ok: false, taken };
+    throw withoutParams(err);
+  }
+}
+
+export async function insertCredential(db: Db, workspaceId: string, fields: CredentialFields): Promise<UniqueResult<CredentialRow>> {
+  const now = nowIso();
+  const result = await uniqueWrite(() =>
+    db
+      .insert(credentials)
+      .values({ id: newId(), workspaceId, ...fields, createdAt: now, updatedAt: now })
+      .returning(),
+  );
+  return result.ok ? { ok: true, row: result.value[0]! } : result;
+}
+
+export async function findCredential(db: Db, workspaceId: string, id: string): Promise<CredentialRow | undefined> {
+  return db.query.credentials.findFirst({ where: and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)) });
+}
+
+/** By name, as the original; ties (impossible today, names are unique) broken by id so pages never skip. */
+export async function listCredentials(db: Db, workspaceId: string, limit: number, after: Cursor | null): Promise<CredentialRow[]> {
+  const scope = eq(credentials.workspaceId, workspaceId);
+  const page = after ? or(gt(credentials.name, after.key), and(eq(credentials.name, after.key), gt(credentials.id, after.id))) : undefined;
+  return db
+    .select()
+    .from(credentials)
+    .where(page ? and(scope, page) : scope)
+    .orderBy(asc(credentials.name), asc(credentials.id))
+    .limit(limit + 1);
+}
+
+/** Sets the fields given; undefined when the workspace has no such credential. */
+export async function updateCredential(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  fields: Partial<CredentialFields>,
+): Promise<UniqueResult<CredentialRow> | undefined> {
+  const changes: Partial<CredentialRow> = { updatedAt: nowIso() };
+  if (fields.name !== undefined) changes.name = fields.name;
+  if (fields.envVar !== undefined) changes.envVar = fields.envVar;
+  if (fields.encryptedValue !== undefined) changes.encryptedValue = fields.encryptedValue;
+  if (fields.description !== undefined) changes.description = fields.description;
+  const result = await uniqueWrite(() =>
+    db
+      .update(credentials)
+      .set(changes)
+      .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
+      .returning(),
+  );
+  if (!result.ok) return result;
+  const row = result.value[0];
+  return row && { ok: true, row };
+}
+
+export async function deleteCredential(db: Db, workspaceId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(credentials)
+    .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
+    .returning({ id: credentials.id });
+  return rows.length > 0;
+}

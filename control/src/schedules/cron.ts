@@ -1,0 +1,63 @@
+// Checks cron expressions (five fields or a macro such as @daily) and finds when they next fire in a time zone.
+import { Cron } from 'croner';
+
+const FIELDS = 'minute hour day-of-month month day-of-week';
+const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+
+// IANA names only: Intl would also take offsets such as "+02:00", which no zone database knows.
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
+/** Croner counts day-of-month and month from zero in its messages; say the value the user wrote. */
+function describeCronerError(err: unknown): string {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern:\s*/, '');
+  return message.replace(/^Invalid value for (day|month): (-?\d+)$/, (_all, field: string, value: string) =>
+    `Invalid value for ${field === 'day' ? 'day-of-month' : 'month'}: ${Number(value) + 1}`,
+  );
+}
+
+function fieldCountProblem(expression: string): string | null {
+  const trimmed = expression.trim();
+  if (trimmed.startsWith('@')) {
+    return MACROS.has(trimmed.toLowerCase()) ? null : `unknown macro '${trimmed}'; use one of ${[...MACROS].join(', ')}`;
+  }
+  const count = trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+  // Croner alone would also take seconds and year fields, and a bare ISO date as a one-off time.
+  return count === 5 ? null : `expected 5 fields (${FIELDS}) or a macro such as @daily, got ${count}`;
+}
+
+/** Parses with croner in strict five-field mode; throws croner's error for a bad field. */
+function compile(expression: string, timeZone: string): Cron {
+  return new Cron(expression.trim(), { paused: true, mode: '5-part', timezone: timeZone });
+}
+
+/** Why `expression` is not a cron expression this API accepts, or null when it is one. */
+export function cronProblem(expression: string): string | null {
+  const problem = fieldCountProblem(expression);
+  if (problem) return problem;
+  let cron: Cron;
+  try {
+    cron = compile(expression, 'UTC');
+  } catch (err) {
+    return describeCronerError(err);
+  }
+  // E.g. "0 0 30 2 *": a valid pattern for a date that does not exist would leave next_run_at empty forever.
+  return cron.nextRun(new Date()) === null ? 'it never fires (no date matches it)' : null;
+}
+
+/** The first time after `after` at which `expression` fires in `timeZone`; the expression must be valid. */
+export function nextFireTime(expression: string, timeZone: string, after: Date): Date | null {
+  const problem = fieldCountProblem(expression);
+  if (problem) throw new Error(`Invalid cron expression '${expression}': ${problem}`);
+  return compile(expression, timeZone).nextRun(after);
+}
+
+/** Whether `name` is an IANA time zone the runtime knows, e.g. "UTC" or "Europe/Stockholm". */
+export function isTimeZone(name: string): boolean {
+  if (!ZONE_NAME.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

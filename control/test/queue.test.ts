@@ -1,0 +1,195 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, callJson } from './helpers.ts';
+
+async function register(labels: Record<string, string> = {}, concurrency = 1) {
+  return callJson<{ id: string }>('/workers/register', { body: { name: 'w', labels, concurrency } }, 201);
+}
+
+async function claim(workerId: string, max = 1, wait = 0) {
+  return callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: workerId, max_runs: max, wait_seconds: wait } }, 200);
+}
+
+const lease = (token: string) => ({ 'x-lease-token': token });
+
+async function drainQueue() {
+  const w = await register();
+  while ((await claim(w.id, 64)).runs.length > 0);
+}
+
+describe('the queue', () => {
+  it('hands a run to exactly one worker, then runs it to completion', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'do it', env_vars: { A: '1' } } }, 201);
+    const [w1, w2] = [await register(), await register()];
+    const [c1, c2] = await Promise.all([claim(w1.id), claim(w2.id)]);
+    const all = [...c1.runs, ...c2.runs];
+    expect(all).toHaveLength(1);
+    const claimed = all[0];
+    expect(claimed).toMatchObject({ run_id: run.id, attempt: 1, task_prompt: 'do it', env_vars: { A: '1' }, credentials: {} });
+    const holder = c1.runs.length ? w1 : w2;
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned', worker_id: holder.id });
+
+    await callJson(`/workers/runs/${run.id}/start`, { headers: lease(claimed.lease_token), method: 'POST' }, 200);
+    expect((await callJson(`/runs/${run.id}`)).status).toBe('running');
+
+    const lines = [1, 2, 3].map((n) => ({ stream: 'stdout', line: `line ${n}`, sequence: n }));
+    expect(await callJson(`/workers/runs/${run.id}/logs`, { body: { lines }, headers: lease(claimed.lease_token) }, 200)).toMatchObject({ appended: 3 });
+    // A retried batch is stored once.
+    expect(await callJson(`/workers/runs/${run.id}/logs`, { body: { lines }, headers: lease(claimed.lease_token) }, 200)).toMatchObject({ appended: 0 });
+
+    const done = await callJson(
+      `/workers/runs/${run.id}/complete`,
+      { body: { status: 'completed', result: 'all done', exit_code: 0, usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15, cost_usd: 0.002 } }, headers: lease(claimed.lease_token) },
+      200,
+    );
+    expect(done).toEqual({ status: 'completed' });
+    const final = await callJson(`/runs/${run.id}`);
+    expect(final).toMatchObject({ status: 'completed', result: 'all done', exit_code: 0, total_tokens: 15, cost_usd: 0.002, failure_reason: null });
+    expect(final.started_at).not.toBeNull();
+    expect(final.completed_at).not.toBeNull();
+    const logs = await callJson<any[]>(`/runs/${run.id}/logs`);
+    expect(logs.map((l) => l.line)).toEqual(['line 1', 'line 2', 'line 3']);
+  });
+
+  it('fences a stale lease with 409', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'fenced' } }, 201);
+    const w = await register();
+    const [claimed] = (await claim(w.id)).runs;
+    for (const path of ['start', 'complete', 'logs']) {
+      const body = path === 'complete' ? { status: 'completed' } : path === 'logs' ? { lines: [{ line: 'x', sequence: 1 }] } : undefined;
+      const res = await call(`/workers/runs/${run.id}/${path}`, { method: 'POST', body, headers: lease('not-the-token') });
+      expect(res.status, path).toBe(409);
+      expect((await res.json<any>()).code).toBe('lease_lost');
+    }
+    await callJson(`/workers/runs/${run.id}/complete`, { body: { status: 'failed', result: 'boom' }, headers: lease(claimed.lease_token) }, 200);
+    const again = await call(`/workers/runs/${run.id}/complete`, { body: { status: 'completed' }, headers: lease(claimed.lease_token) });
+    expect(again.status).toBe(409);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'agent_failed' });
+  });
+
+  it('routes by labels: a run goes only to a worker having all its required labels', async () => {
+    await drainQueue();
+    const gpuRun = await callJson('/runs', { body: { task_prompt: 'gpu', required_labels: { gpu: 'true' } } }, 201);
+    const plain = await register({ gpu: 'false' });
+    expect((await claim(plain.id)).runs).toEqual([]);
+    const gpu = await register({ gpu: 'true', zone: 'eu' });
+    expect((await claim(gpu.id)).runs.map((r) => r.run_id)).toEqual([gpuRun.id]);
+  });
+
+  it('serves higher priority first, then oldest first, up to the free slots', async () => {
+    await drainQueue();
+    const low = await callJson('/runs', { body: { task_prompt: 'low', priority: -1 } }, 201);
+    const first = await callJson('/runs', { body: { task_prompt: 'first' } }, 201);
+    const second = await callJson('/runs', { body: { task_prompt: 'second' } }, 201);
+    const urgent = await callJson('/runs', { body: { task_prompt: 'urgent', priority: 5 } }, 201);
+    const w = await register({}, 3);
+    expect((await claim(w.id, 3)).runs.map((r) => r.run_id)).toEqual([urgent.id, first.id, second.id]);
+    expect((await claim(w.id, 3)).runs.map((r) => r.run_id)).toEqual([low.id]);
+  });
+
+  it('wakes a parked claim as soon as a run is queued', async () => {
+    await drainQueue();
+    const w = await register();
+    const started = Date.now();
+    const parked = claim(w.id, 1, 10);
+    await new Promise((r) => setTimeout(r, 200));
+    const run = await callJson('/runs', { body: { task_prompt: 'wake up' } }, 201);
+    const result = await parked;
+    expect(result.runs.map((r) => r.run_id)).toEqual([run.id]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('delivers the decrypted credentials named by the run, only in the claim', async () => {
+    await drainQueue();
+    await callJson('/credentials', { body: { name: 'openai', env_var: 'OPENAI_API_KEY', value: 'sk-claim-secret' } }, 201);
+    const run = await callJson('/runs', { body: { task_prompt: 'with secret', credential_ids: ['openai'] } }, 201);
+    expect(JSON.stringify(run)).not.toContain('sk-claim-secret');
+    const w = await register();
+    const [claimed] = (await claim(w.id)).runs;
+    expect(claimed).toMatchObject({ run_id: run.id, credentials: { OPENAI_API_KEY: 'sk-claim-secret' } });
+  });
+
+  it('fails, rather than sends, a run whose credential was deleted after it was queued', async () => {
+    await drainQueue();
+    const cred = await callJson('/credentials', { body: { name: 'gone', env_var: 'GONE_KEY', value: 'v-123456' } }, 201);
+    const run = await callJson('/runs', { body: { task_prompt: 'x', credential_ids: ['gone'] } }, 201);
+    await callJson(`/credentials/${cred.id}`, { method: 'DELETE' }, 204);
+    const w = await register();
+    expect((await claim(w.id)).runs).toEqual([]);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'credential_missing' });
+  });
+
+  it('requeues a run whose worker went silent, and fails it past max_attempts with worker_lost', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'fragile', max_attempts: 2 } }, 201);
+    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
+    const expire = () => env.DB.prepare("UPDATE job_runs SET lease_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(run.id).run();
+
+    const w1 = await register();
+    const [first] = (await claim(w1.id)).runs;
+    expect(first.attempt).toBe(1);
+    await expire();
+    const reaped = await dispatcher.reap('default');
+    expect(reaped.requeued.map((r) => r.id)).toContain(run.id);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null });
+    // The lost worker's lease no longer works.
+    expect((await call(`/workers/runs/${run.id}/complete`, { body: { status: 'completed' }, headers: lease(first.lease_token) })).status).toBe(409);
+
+    const w2 = await register();
+    const [second] = (await claim(w2.id)).runs;
+    expect(second.attempt).toBe(2);
+    await expire();
+    await dispatcher.reap('default');
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'worker_lost' });
+
+    const attempts = await env.DB.prepare('SELECT attempt, worker_id, outcome FROM run_attempts WHERE run_id = ?1 ORDER BY attempt').bind(run.id).all();
+    expect(attempts.results).toEqual([
+      { attempt: 1, worker_id: w1.id, outcome: 'worker_lost' },
+      { attempt: 2, worker_id: w2.id, outcome: 'worker_lost' },
+    ]);
+    const logs = await callJson<any[]>(`/runs/${run.id}/logs`);
+    expect(logs.map((l) => l.line).join('\n')).toContain('requeued for attempt 2');
+  });
+
+  it('heartbeats renew held leases and report lost and cancelled runs', async () => {
+    await drainQueue();
+    const a = await callJson('/runs', { body: { task_prompt: 'a' } }, 201);
+    const b = await callJson('/runs', { body: { task_prompt: 'b' } }, 201);
+    const w = await register({}, 2);
+    const claimed = (await claim(w.id, 2)).runs;
+    const held = claimed.map((r) => ({ run_id: r.run_id, lease_token: r.lease_token }));
+    await callJson(`/runs/${a.id}/cancel`, { method: 'POST' }, 200);
+    const beat = await callJson('/workers/heartbeat', { body: { worker_id: w.id, runs: [...held, { run_id: 'ffffffffffff', lease_token: 'x' }] } }, 200);
+    expect(beat.leases.map((l: any) => l.run_id).sort()).toEqual([a.id, b.id].sort());
+    expect(beat.cancel).toEqual([a.id]);
+    expect(beat.lost).toEqual(['ffffffffffff']);
+    const workers = await callJson<any[]>('/system/workers');
+    expect(workers.find((x) => x.id === w.id)).toMatchObject({ status: 'busy' });
+  });
+
+  it('delivers a cancel to the worker\'s parked signal request at once', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'long' } }, 201);
+    const w = await register();
+    const [claimed] = (await claim(w.id)).runs;
+    await callJson(`/workers/runs/${run.id}/start`, { method: 'POST', headers: lease(claimed.lease_token) }, 200);
+    const started = Date.now();
+    const signal = callJson(`/workers/signals?worker_id=${w.id}&wait_seconds=10`);
+    await new Promise((r) => setTimeout(r, 200));
+    await callJson(`/runs/${run.id}/cancel`, { method: 'POST' }, 200);
+    expect(await signal).toEqual({ cancel: [run.id] });
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Whatever the worker reports, the cancel wins.
+    await callJson(`/workers/runs/${run.id}/complete`, { body: { status: 'completed', result: 'finished anyway' }, headers: lease(claimed.lease_token) }, 200);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'cancelled', failure_reason: 'cancelled_by_user' });
+  });
+
+  it('answers an unknown worker with 404 worker_unknown so it registers again', async () => {
+    const res = await call('/workers/claim', { body: { worker_id: 'nobody' } });
+    expect(res.status).toBe(404);
+    expect((await res.json<any>()).code).toBe('worker_unknown');
+    expect((await call('/workers/heartbeat', { body: { worker_id: 'nobody' } })).status).toBe(404);
+  });
+});
