@@ -1,4 +1,5 @@
 // Bearer-key authentication and role checks for every /api/v1 route except health.
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { loadConfig } from '../config.ts';
 import { findCallerByKeyHash, findMemberRole, touchApiKey } from '../db/findCaller.ts';
@@ -65,9 +66,25 @@ function workspaceFromHeader(value: string | undefined): string {
   return id;
 }
 
+// Browsers can't set headers on EventSource or WebSocket, so the live log stream also accepts the
+// original's `?token=&workspace_id=` form, or the key as a `bearer.<key>` WebSocket subprotocol.
+function streamCredentials(c: Context<AppEnv>): { token: string; workspace: string | undefined } | null {
+  if (c.req.header('Authorization') || !c.req.path.endsWith('/logs/stream')) return null;
+  const fromProtocol = c.req
+    .header('Sec-WebSocket-Protocol')
+    ?.split(',')
+    .map((p) => p.trim())
+    .find((p) => p.startsWith('bearer.'))
+    ?.slice('bearer.'.length);
+  const token = c.req.query('token') || fromProtocol;
+  if (!token) return null;
+  return { token, workspace: c.req.query('workspace_id') ?? c.req.header(WORKSPACE_HEADER) };
+}
+
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
-  const token = bearerToken(c.req.header('Authorization'));
-  const workspaceId = workspaceFromHeader(c.req.header(WORKSPACE_HEADER));
+  const stream = streamCredentials(c);
+  const token = stream ? stream.token : bearerToken(c.req.header('Authorization'));
+  const workspaceId = workspaceFromHeader(stream ? stream.workspace : c.req.header(WORKSPACE_HEADER));
   let waitUntil: ((p: Promise<unknown>) => void) | undefined;
   try {
     const ctx = c.executionCtx;

@@ -72,6 +72,12 @@ export const LogPageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
+export const LogStreamQuery = z.object({
+  after: z.coerce.number().int().min(0).optional().openapi({ description: 'Replay lines with a sequence greater than this (default: `Last-Event-ID`, else 0).' }),
+  token: z.string().optional().openapi({ description: 'An API key, for clients that cannot send headers (EventSource, browser WebSocket).' }),
+  workspace_id: z.string().optional().openapi({ description: 'The workspace, with `token`; default `default`.' }),
+});
+
 export const LogLine = z
   .object({
     sequence: z.number().int().openapi({ description: 'Position in the run\'s log, from 1, gap-free.' }),

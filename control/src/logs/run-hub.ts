@@ -1,4 +1,6 @@
-// The run hub Durable Object, one per run: stores the run's log in order, in its own SQLite storage.
+// The run hub Durable Object, one per run: stores the run's log in order, in its own SQLite storage,
+// and fans every new line and status change out to its viewers — WebSockets through the hibernation
+// API (an idle viewer costs nothing) and, for curl and the original's clients, Server-Sent Events.
 // Lines carry the worker's per-attempt sequence numbers, so a retried batch is stored once.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
@@ -25,13 +27,168 @@ export interface AppendResult {
   lastSequence: number;
 }
 
+/** Statuses after which nothing more is written; the log is then kept for the retention period. */
+const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
+const DEFAULT_RETENTION_DAYS = 30;
+const SSE_PING_MS = 30_000;
+const REPLAY_PAGE = 1_000;
+const encoder = new TextEncoder();
+
+interface SseViewer {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  ping: ReturnType<typeof setInterval>;
+}
+
 export class RunHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Open SSE responses; they live only as long as this instance, unlike hibernatable WebSockets. */
+  private readonly sse = new Set<SseViewer>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // attempt 0 holds the control plane's own notes, which have no worker sequence.
+    this.createTables();
+  }
+
+  /**
+   * Appends a worker's batch; lines already stored for this attempt are skipped, so retries are
+   * harmless. A jump in the worker's numbering (lines it had to drop) is recorded as a note.
+   */
+  append(attempt: number, lines: IncomingLine[]): AppendResult {
+    const at = new Date().toISOString();
+    const stored: StoredLine[] = [];
+    let appended = 0;
+    const sorted = [...lines].sort((a, b) => a.sequence - b.sequence);
+    this.ctx.storage.transactionSync(() => {
+      let highest = this.sql
+        .exec<{ high: number | null }>('SELECT MAX(worker_sequence) AS high FROM lines WHERE attempt = ?', attempt)
+        .one().high ?? 0;
+      for (const l of sorted) {
+        if (l.sequence > highest + 1) {
+          stored.push(this.insert(attempt, null, 'system', `[flight-control] gap: lines ${highest + 1}-${l.sequence - 1} of attempt ${attempt} never arrived`, at));
+        }
+        const row = this.sql
+          .exec<{ sequence: number }>(
+            'INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?) RETURNING sequence',
+            attempt,
+            l.sequence,
+            l.stream,
+            l.line,
+            at,
+          )
+          .toArray()[0];
+        if (row) {
+          stored.push({ sequence: row.sequence, attempt, stream: l.stream, line: l.line, at });
+          appended++;
+        }
+        highest = Math.max(highest, l.sequence);
+      }
+    });
+    this.broadcast(stored);
+    return { appended, lastSequence: this.lastSequence() };
+  }
+
+  /** A line from the control plane itself (requeue markers, backstop notes). */
+  note(text: string): void {
+    this.broadcast([this.insert(0, null, 'system', `[flight-control] ${text}`, new Date().toISOString())]);
+  }
+
+  /** Records and announces the run's status; a final one starts the retention clock. */
+  async status(status: string): Promise<void> {
+    this.sql.exec("INSERT INTO state (key, value) VALUES ('status', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", status);
+    this.send({ type: 'status', status }, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
+    if (FINAL.has(status)) {
+      const days = Number(this.env.ORCH_LOG_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+      const ms = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
+      await this.ctx.storage.setAlarm(Date.now() + ms);
+    }
+  }
+
+  /** Retention: the run's log is gone for good, and anyone still watching is told so. */
+  async alarm(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'log expired');
+    for (const viewer of this.sse) this.dropSse(viewer);
+    await this.ctx.storage.deleteAll();
+    this.createTables();
+  }
+
+  /** `/stream?after=N`: a WebSocket when the request asks to upgrade, Server-Sent Events otherwise. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const after = Math.max(0, Number(url.searchParams.get('after') ?? request.headers.get('Last-Event-ID') ?? 0) || 0);
+    if (request.headers.get('Upgrade')?.toLowerCase() === 'websocket') return this.openWebSocket(after, request.headers.get('Sec-WebSocket-Protocol'));
+    return this.openSse(after);
+  }
+
+  webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
+  }
+
+  webSocketClose(ws: WebSocket, code: number): void {
+    // 1005/1006 carry no code a peer may echo back.
+    ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed');
+  }
+
+  // Replay and subscription happen in one synchronous stretch, so no line can fall between them.
+  private openWebSocket(after: number, protocols: string | null): Response {
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) {
+      server.send(JSON.stringify({ type: 'log', lines: page }));
+    }
+    const status = this.currentStatus();
+    if (status) server.send(JSON.stringify({ type: 'status', status }));
+    const headers = new Headers();
+    // A browser that authenticated through a subprotocol expects one echoed back.
+    const offered = protocols?.split(',').map((p) => p.trim()).find((p) => p === 'flight-control');
+    if (offered) headers.set('Sec-WebSocket-Protocol', offered);
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  private openSse(after: number): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const viewer: SseViewer = { writer, ping: setInterval(() => this.write(viewer, 'event: ping\ndata: \n\n'), SSE_PING_MS) };
+    for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) {
+      this.write(viewer, page.map(sseLine).join(''));
+    }
+    const status = this.currentStatus();
+    if (status) this.write(viewer, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
+    this.sse.add(viewer);
+    return new Response(readable, {
+      headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+    });
+  }
+
+  private broadcast(lines: StoredLine[]): void {
+    if (lines.length === 0) return;
+    this.send({ type: 'log', lines }, lines.map(sseLine).join(''));
+  }
+
+  private send(message: object, sseText: string): void {
+    const json = JSON.stringify(message);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(json);
+      } catch {
+        // A socket that is closing; its close handler tidies up.
+      }
+    }
+    for (const viewer of this.sse) this.write(viewer, sseText);
+  }
+
+  private write(viewer: SseViewer, text: string): void {
+    viewer.writer.write(encoder.encode(text)).catch(() => this.dropSse(viewer));
+  }
+
+  private dropSse(viewer: SseViewer): void {
+    clearInterval(viewer.ping);
+    this.sse.delete(viewer);
+    viewer.writer.close().catch(() => undefined);
+  }
+
+  // attempt 0 holds the control plane's own notes, which have no worker sequence.
+  private createTables(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS lines (
       sequence INTEGER PRIMARY KEY AUTOINCREMENT,
       attempt INTEGER NOT NULL,
@@ -41,32 +198,18 @@ export class RunHub extends DurableObject<Env> {
       at TEXT NOT NULL
     )`);
     this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS lines_by_worker_sequence ON lines (attempt, worker_sequence) WHERE worker_sequence IS NOT NULL');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   }
 
-  /** Appends a worker's batch; lines already stored for this attempt are skipped, so retries are harmless. */
-  append(attempt: number, lines: IncomingLine[]): AppendResult {
-    const at = new Date().toISOString();
-    const before = this.lastSequence();
-    this.ctx.storage.transactionSync(() => {
-      for (const l of lines) {
-        this.sql.exec(
-          'INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?)',
-          attempt,
-          l.sequence,
-          l.stream,
-          l.line,
-          at,
-        );
-      }
-    });
-    // AUTOINCREMENT never reuses a sequence, so the growth of the maximum is the number stored.
-    const lastSequence = this.lastSequence();
-    return { appended: lastSequence - before, lastSequence };
+  private currentStatus(): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'status'").toArray()[0]?.value ?? null;
   }
 
-  /** A line from the control plane itself (requeue markers, backstop notes). */
-  note(text: string): void {
-    this.sql.exec("INSERT INTO lines (attempt, worker_sequence, stream, line, at) VALUES (0, NULL, 'system', ?, ?)", `[flight-control] ${text}`, new Date().toISOString());
+  private insert(attempt: number, workerSequence: number | null, stream: LogStream, line: string, at: string): StoredLine {
+    const { sequence } = this.sql
+      .exec<{ sequence: number }>('INSERT INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?) RETURNING sequence', attempt, workerSequence, stream, line, at)
+      .one();
+    return { sequence, attempt, stream, line, at };
   }
 
   read(after: number, limit: number): StoredLine[] {
@@ -83,4 +226,9 @@ export class RunHub extends DurableObject<Env> {
   private lastSequence(): number {
     return this.sql.exec<{ last: number | null }>('SELECT MAX(sequence) AS last FROM lines').one().last ?? 0;
   }
+}
+
+/** The original's SSE event: `log` with `{stream, line, sequence}`; the id lets EventSource resume. */
+function sseLine(l: StoredLine): string {
+  return `id: ${l.sequence}\nevent: log\ndata: ${JSON.stringify({ stream: l.stream, line: l.line, sequence: l.sequence })}\n\n`;
 }

@@ -130,9 +130,15 @@ export class Dispatcher extends DurableObject<Env> {
 
   private async recordReaped(reaped: Reaped): Promise<void> {
     const notes = [
-      ...reaped.requeued.map((r) => ({ id: r.id, text: `worker lost; run requeued for attempt ${r.attempt + 1}` })),
-      ...reaped.failed.map((r) => ({ id: r.id, text: `run ended by the control plane: ${r.failure_reason}` })),
+      ...reaped.requeued.map((r) => ({ id: r.id, status: 'queued', text: `worker lost; run requeued for attempt ${r.attempt + 1}` })),
+      ...reaped.failed.map((r) => ({ id: r.id, status: r.status, text: `run ended by the control plane: ${r.failure_reason}` })),
     ];
-    await Promise.all(notes.map((n) => this.env.RUN_HUB.get(this.env.RUN_HUB.idFromName(n.id)).note(n.text)));
+    await Promise.all(
+      notes.map(async (n) => {
+        const hub = this.env.RUN_HUB.get(this.env.RUN_HUB.idFromName(n.id));
+        await hub.note(n.text);
+        await hub.status(n.status);
+      }),
+    );
   }
 }

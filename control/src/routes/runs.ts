@@ -1,7 +1,7 @@
 // /runs: list, read, ad-hoc create and cancel.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
-import { LogLine, LogPageQuery, Run, RunCreate, RunListQuery } from '../contract/runs.ts';
+import { LogLine, LogPageQuery, LogStreamQuery, Run, RunCreate, RunListQuery } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
 import { findRun, insertAdHocRun, listRuns, requestCancel, toRun } from '../db/runs.ts';
@@ -80,6 +80,7 @@ export const runRoutes = createRouter()
       const row = await requestCancel(db, workspaceId, id);
       if (row) {
         if (row.workerId && (row.status === 'assigned' || row.status === 'running')) await deliverCancel(c.env, workspaceId, row.workerId, row.id);
+        else await runHubFor(c.env, row.id).status(row.status);
         return c.json(toRun(row), 200);
       }
       const existing = await findRun(db, workspaceId, id);
@@ -105,5 +106,36 @@ export const runRoutes = createRouter()
       const last = page[page.length - 1];
       if (lines.length > limit && last) c.header('Link', `<${c.req.path}?after=${last.sequence}&limit=${limit}>; rel="next"`);
       return c.json(page, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{run_id}/logs/stream',
+      tags,
+      summary: 'Follow the run\'s log live: a WebSocket on Upgrade, Server-Sent Events otherwise',
+      description:
+        'Replays the lines after `after` (or `Last-Event-ID`), then sends new lines and status changes as they happen. ' +
+        'WebSocket messages are JSON: `{"type":"log","lines":[{sequence,attempt,stream,line,at}]}` and `{"type":"status","status":…}`. ' +
+        'The SSE form sends `log` events with `{stream, line, sequence}`, `status` events, and a `ping` every 30 s. ' +
+        'Without an Authorization header, authenticate with `?token=&workspace_id=` or the WebSocket subprotocol `bearer.<key>` (offer `flight-control` too to get one echoed back).',
+      request: { params: runId, query: LogStreamQuery },
+      responses: {
+        101: { description: 'Switched to a WebSocket' },
+        200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').run_id;
+      if (!(await findRun(openDb(c.env.DB), c.get('auth').workspaceId, id))) throw notFound('Run');
+      const headers = new Headers();
+      for (const name of ['Upgrade', 'Sec-WebSocket-Protocol', 'Last-Event-ID']) {
+        const value = c.req.header(name);
+        if (value) headers.set(name, value);
+      }
+      const after = c.req.valid('query').after;
+      const response = await runHubFor(c.env, id).fetch(`https://run-hub/stream?after=${after ?? ''}`, { headers });
+      return response as unknown as Response;
     },
   );

@@ -70,8 +70,11 @@ async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunR
       const detail = secret?.detail ?? 'credentials unavailable';
       await runHubFor(c.env, row.id).note(`run failed before start: ${detail}`);
       await completeRun(c.env.DB, workspaceId, row.id, row.lease_token!, { status: 'failed', result: detail, exitCode: null, error: detail, reason: secret?.reason ?? 'credential_missing' });
+      await runHubFor(c.env, row.id).status('failed');
       continue;
     }
+    // Viewers learn of the claim without the worker waiting on it.
+    c.executionCtx.waitUntil(runHubFor(c.env, row.id).status('assigned').catch(() => undefined));
     delivered.push({
       run_id: row.id,
       lease_token: row.lease_token!,
@@ -196,6 +199,7 @@ export const workerRoutes = createRouter()
     async (c) => {
       const started = await startRun(c.env.DB, c.get('auth').workspaceId, c.req.valid('param').run_id, c.req.valid('header')['x-lease-token']);
       if (!started.ok) throw leaseLost();
+      await runHubFor(c.env, c.req.valid('param').run_id).status('running');
       return c.json({ status: 'running' as const, cancel_requested: started.cancelRequested }, 200);
     },
   )
@@ -234,6 +238,7 @@ export const workerRoutes = createRouter()
         usage: body.usage,
       });
       if (!done.ok) throw leaseLost();
+      await runHubFor(c.env, c.req.valid('param').run_id).status(done.status);
       return c.json({ status: done.status }, 200);
     },
   );

@@ -1,0 +1,150 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, callJson } from './helpers.ts';
+
+const lease = (token: string) => ({ 'x-lease-token': token });
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ stream: 'stdout', line: `line ${from + i}`, sequence: from + i }));
+
+/** A queued run claimed and started by a fresh worker, ready for log batches. */
+async function runningRun() {
+  const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'w', labels: {}, concurrency: 8 } }, 201);
+  const run = await callJson('/runs', { body: { task_prompt: 'talk a lot' } }, 201);
+  let claimed: any;
+  for (let i = 0; i < 20 && !claimed; i++) {
+    const { runs } = await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: worker.id, max_runs: 8, wait_seconds: 0 } }, 200);
+    claimed = runs.find((r) => r.run_id === run.id);
+  }
+  await callJson(`/workers/runs/${run.id}/start`, { method: 'POST', headers: lease(claimed.lease_token) }, 200);
+  const post = (batch: unknown[]) => callJson(`/workers/runs/${run.id}/logs`, { body: { lines: batch }, headers: lease(claimed.lease_token) }, 200);
+  const complete = (status: string) => callJson(`/workers/runs/${run.id}/complete`, { body: { status, result: 'ok', exit_code: 0 }, headers: lease(claimed.lease_token) }, 200);
+  return { id: run.id as string, post, complete };
+}
+
+/** Opens a WebSocket viewer through the public route and collects every message it receives. */
+async function viewer(runId: string, query = 'token=admin') {
+  const res = await exports.default.fetch(`http://fc.test/api/v1/runs/${runId}/logs/stream?${query}`, { headers: { Upgrade: 'websocket' } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  ws.accept();
+  const messages: any[] = [];
+  ws.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string)));
+  const logLines = () => messages.filter((m) => m.type === 'log').flatMap((m) => m.lines);
+  const statuses = () => messages.filter((m) => m.type === 'status').map((m) => m.status);
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(check()).toBe(true);
+  };
+  return { ws, logLines, statuses, until };
+}
+
+/** Reads an SSE response until `check` holds on the text so far, then cancels it. */
+async function readSse(res: Response, check: (text: string) => boolean): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + 3_000;
+  while (!check(text) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
+}
+
+describe('live logs', () => {
+  it('replays what a WebSocket viewer missed, then streams new lines and status changes in order', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 3));
+    const v = await viewer(run.id);
+    await v.until(() => v.logLines().length === 3);
+    expect(v.statuses()).toEqual(['running']);
+
+    await run.post(lines(4, 6));
+    await run.post(lines(4, 6)); // a retried batch: stored and sent once
+    await v.until(() => v.logLines().length === 6);
+    await run.complete('completed');
+    await v.until(() => v.statuses().includes('completed'));
+    expect(v.logLines().map((l: any) => l.line)).toEqual(lines(1, 6).map((l) => l.line));
+    expect(v.logLines().map((l: any) => l.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+    v.ws.close();
+  });
+
+  it('lets a reconnecting viewer resume after the last sequence it saw, losing and repeating nothing', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 4));
+    const first = await viewer(run.id);
+    await first.until(() => first.logLines().length === 4);
+    first.ws.close();
+    await run.post(lines(5, 9));
+    const second = await viewer(run.id, 'token=admin&after=4');
+    await second.until(() => second.logLines().length === 5);
+    expect(second.logLines().map((l: any) => l.line)).toEqual(lines(5, 9).map((l) => l.line));
+    second.ws.close();
+  });
+
+  it('fans one batch out to many viewers', async () => {
+    const run = await runningRun();
+    const viewers = await Promise.all(Array.from({ length: 10 }, () => viewer(run.id)));
+    await run.post(lines(1, 100));
+    for (const v of viewers) {
+      await v.until(() => v.logLines().length === 100);
+      expect(v.logLines().at(-1).line).toBe('line 100');
+      v.ws.close();
+    }
+  });
+
+  it('records a gap in the worker numbering instead of hiding it', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 2));
+    await run.post(lines(6, 7));
+    const stored = await callJson<any[]>(`/runs/${run.id}/logs`);
+    expect(stored.map((l) => l.line)).toEqual(['line 1', 'line 2', '[flight-control] gap: lines 3-5 of attempt 1 never arrived', 'line 6', 'line 7']);
+  });
+
+  it('serves the original SSE form: log events with {stream, line, sequence}', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 2));
+    const res = await call(`/runs/${run.id}/logs/stream?token=admin&workspace_id=default`, { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await readSse(res, (t) => t.includes('line 2') && t.includes('event: status'));
+    expect(text).toContain(`id: 1\nevent: log\ndata: ${JSON.stringify({ stream: 'stdout', line: 'line 1', sequence: 1 })}\n\n`);
+    expect(text).toContain(`event: log\ndata: ${JSON.stringify({ stream: 'stdout', line: 'line 2', sequence: 2 })}`);
+    expect(text).toContain('event: status\ndata: {"status":"running"}');
+  });
+
+  it('sends new lines to an open SSE stream', async () => {
+    const run = await runningRun();
+    const res = await call(`/runs/${run.id}/logs/stream`);
+    const reading = readSse(res, (t) => t.includes('line 3'));
+    await new Promise((r) => setTimeout(r, 50));
+    await run.post(lines(1, 3));
+    expect(await reading).toContain('"line":"line 3","sequence":3');
+  });
+
+  it('authenticates viewers: no key is 401, a wrong key 401, another workspace\'s run 404', async () => {
+    const run = await runningRun();
+    expect((await call(`/runs/${run.id}/logs/stream`, { key: null })).status).toBe(401);
+    expect((await call(`/runs/${run.id}/logs/stream?token=wrong`, { key: null })).status).toBe(401);
+    const other = await callJson('/workspaces', { body: { name: 'Elsewhere', slug: 'elsewhere' } }, 201);
+    expect((await call(`/runs/${run.id}/logs/stream?token=admin&workspace_id=${other.id}`, { key: null })).status).toBe(404);
+    const proto = await exports.default.fetch(`http://fc.test/api/v1/runs/${run.id}/logs/stream`, {
+      headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': 'flight-control, bearer.admin' },
+    });
+    expect(proto.status).toBe(101);
+    expect(proto.headers.get('Sec-WebSocket-Protocol')).toBe('flight-control');
+    proto.webSocket!.accept();
+    proto.webSocket!.close();
+  });
+
+  it('deletes a finished run\'s log when the retention period ends', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 3));
+    await run.complete('completed');
+    const hub = env.RUN_HUB.get(env.RUN_HUB.idFromName(run.id));
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    expect(await callJson<any[]>(`/runs/${run.id}/logs`)).toEqual([]);
+  });
+});
