@@ -18,7 +18,8 @@ async function runningRun() {
   await callJson(`/workers/runs/${run.id}/start`, { method: 'POST', headers: lease(claimed.lease_token) }, 200);
   const post = (batch: unknown[]) => callJson(`/workers/runs/${run.id}/logs`, { body: { lines: batch }, headers: lease(claimed.lease_token) }, 200);
   const complete = (status: string) => callJson(`/workers/runs/${run.id}/complete`, { body: { status, result: 'ok', exit_code: 0 }, headers: lease(claimed.lease_token) }, 200);
-  return { id: run.id as string, post, complete };
+  const postRaw = (batch: unknown[]) => call(`/workers/runs/${run.id}/logs`, { body: { lines: batch }, headers: lease(claimed.lease_token) });
+  return { id: run.id as string, post, postRaw, complete };
 }
 
 /** Opens a WebSocket viewer through the public route and collects every message it receives. */
@@ -93,6 +94,15 @@ describe('live logs', () => {
       expect(v.logLines().at(-1).line).toBe('line 100');
       v.ws.close();
     }
+  });
+
+  it('fences log batches once the run is over, even though the hub had accepted that lease', async () => {
+    const run = await runningRun();
+    await run.post(lines(1, 2));
+    await run.complete('completed');
+    const late = await run.postRaw(lines(3, 3));
+    expect(late.status).toBe(409);
+    expect((await callJson<any[]>(`/runs/${run.id}/logs`)).map((l) => l.line)).toEqual(['line 1', 'line 2']);
   });
 
   it('records a gap in the worker numbering instead of hiding it', async () => {

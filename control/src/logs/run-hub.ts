@@ -54,7 +54,25 @@ export class RunHub extends DurableObject<Env> {
    * Appends a worker's batch; lines already stored for this attempt are skipped, so retries are
    * harmless. A jump in the worker's numbering (lines it had to drop) is recorded as a note.
    */
-  append(attempt: number, lines: IncomingLine[]): AppendResult {
+  append(attempt: number, lines: IncomingLine[], leaseToken?: string): AppendResult {
+    // Remembering the lease the control plane just checked in D1 lets the next batches skip that check.
+    if (leaseToken) this.setState('lease', JSON.stringify({ token: leaseToken, attempt }));
+    return this.store(attempt, lines);
+  }
+
+  /**
+   * Appends when `leaseToken` is the lease this hub last saw checked, or answers null so the caller
+   * checks it in D1. Any status change other than `running` forgets the lease, so a requeued or
+   * finished run's old worker falls back to the D1 check and is fenced there.
+   */
+  appendIfLeased(leaseToken: string, lines: IncomingLine[]): AppendResult | null {
+    const lease = this.getState('lease');
+    if (!lease) return null;
+    const { token, attempt } = JSON.parse(lease) as { token: string; attempt: number };
+    return token === leaseToken ? this.store(attempt, lines) : null;
+  }
+
+  private store(attempt: number, lines: IncomingLine[]): AppendResult {
     const at = new Date().toISOString();
     const stored: StoredLine[] = [];
     let appended = 0;
@@ -95,7 +113,8 @@ export class RunHub extends DurableObject<Env> {
 
   /** Records and announces the run's status; a final one starts the retention clock. */
   async status(status: string): Promise<void> {
-    this.sql.exec("INSERT INTO state (key, value) VALUES ('status', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", status);
+    this.setState('status', status);
+    if (status !== 'running') this.sql.exec("DELETE FROM state WHERE key = 'lease'");
     this.send({ type: 'status', status }, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
     if (FINAL.has(status)) {
       const days = Number(this.env.ORCH_LOG_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
@@ -202,7 +221,15 @@ export class RunHub extends DurableObject<Env> {
   }
 
   private currentStatus(): string | null {
-    return this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'status'").toArray()[0]?.value ?? null;
+    return this.getState('status');
+  }
+
+  private getState(key: string): string | null {
+    return this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0]?.value ?? null;
+  }
+
+  private setState(key: string, value: string): void {
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
 
   private insert(attempt: number, workerSequence: number | null, stream: LogStream, line: string, at: string): StoredLine {

@@ -214,8 +214,14 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const id = c.req.valid('param').run_id;
-      const { attempt } = await leaseFor(c, id, c.req.valid('header')['x-lease-token']);
-      const result = await runHubFor(c.env, id).append(attempt, c.req.valid('json').lines);
+      const token = c.req.valid('header')['x-lease-token'];
+      const { lines } = c.req.valid('json');
+      const hub = runHubFor(c.env, id);
+      let result = await hub.appendIfLeased(token, lines);
+      if (!result) {
+        const { attempt } = await leaseFor(c, id, token);
+        result = await hub.append(attempt, lines, token);
+      }
       return c.json({ appended: result.appended, last_sequence: result.lastSequence }, 200);
     },
   )

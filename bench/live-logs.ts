@@ -1,0 +1,81 @@
+// Live-log figures for one run: ingest lines/s with 100-line batches; emit → viewer latency p50/p99
+// with 1, 10 and 100 WebSocket viewers; deliveries/s (lines × viewers received per second).
+// Usage: node bench/live-logs.ts
+import { api, machine, percentile, startControlPlane } from './harness.ts';
+
+const BATCH = 100;
+
+async function runningRun(base: string) {
+  const worker = await api(base, '/workers/register', { body: { name: 'bench', labels: {}, concurrency: 1 } });
+  const run = await api(base, '/runs', { body: { task_prompt: 'bench' } });
+  const { runs } = await api(base, '/workers/claim', { body: { worker_id: worker.id, max_runs: 1, wait_seconds: 5 } });
+  const token = runs[0].lease_token as string;
+  await api(base, `/workers/runs/${run.id}/start`, { method: 'POST', headers: { 'x-lease-token': token } });
+  let sequence = 0;
+  const post = (lines: string[]) =>
+    api(base, `/workers/runs/${run.id}/logs`, {
+      body: { lines: lines.map((line) => ({ stream: 'stdout', line, sequence: ++sequence })) },
+      headers: { 'x-lease-token': token },
+    });
+  return { id: run.id as string, post };
+}
+
+async function ingest(base: string, batches: number): Promise<number> {
+  const run = await runningRun(base);
+  const payload = 'x'.repeat(80);
+  const started = performance.now();
+  for (let b = 0; b < batches; b++) await run.post(Array.from({ length: BATCH }, () => payload));
+  return (batches * BATCH) / ((performance.now() - started) / 1000);
+}
+
+async function fanOut(base: string, viewers: number, batches: number) {
+  const run = await runningRun(base);
+  const url = `${base.replace('http', 'ws')}/api/v1/runs/${run.id}/logs/stream?token=admin`;
+  const latencies: number[] = [];
+  let received = 0;
+  const expected = viewers * batches * BATCH;
+  let allIn!: () => void;
+  const done = new Promise<void>((r) => (allIn = r));
+  const sockets = await Promise.all(
+    Array.from({ length: viewers }, () => new Promise<WebSocket>((open, fail) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => open(ws);
+      ws.onerror = () => fail(new Error('viewer could not connect'));
+      ws.onmessage = (e) => {
+        const msg = JSON.parse(String(e.data));
+        if (msg.type !== 'log') return;
+        const now = Date.now();
+        for (const l of msg.lines) {
+          latencies.push(now - Number(l.line.split(' ')[0]));
+          if (++received === expected) allIn();
+        }
+      };
+    })),
+  );
+  const started = performance.now();
+  for (let b = 0; b < batches; b++) {
+    await run.post(Array.from({ length: BATCH }, (_, i) => `${Date.now()} line ${b * BATCH + i}`));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
+  const seconds = (performance.now() - started) / 1000;
+  for (const ws of sockets) ws.close();
+  latencies.sort((a, b) => a - b);
+  return { viewers, received, expected, p50: percentile(latencies, 50), p99: percentile(latencies, 99), deliveriesPerSecond: received / seconds };
+}
+
+const cp = await startControlPlane();
+try {
+  console.log(`machine: ${machine()}`);
+  await ingest(cp.base, 5); // warm-up
+  const rate = await ingest(cp.base, 100);
+  console.log(`ingest: ${Math.round(rate)} lines/s (one run, ${BATCH}-line batches, sequential posts)`);
+  for (const viewers of [1, 10, 100]) {
+    const r = await fanOut(cp.base, viewers, 30);
+    console.log(
+      `viewers=${r.viewers}: emit→viewer p50 ${r.p50} ms, p99 ${r.p99} ms; ${Math.round(r.deliveriesPerSecond)} deliveries/s; received ${r.received}/${r.expected}`,
+    );
+  }
+} finally {
+  await cp.stop();
+}
