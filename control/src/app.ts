@@ -18,10 +18,15 @@ import { usersRoutes } from './routes/users.ts';
 import { apiKeysRoutes } from './routes/api-keys.ts';
 import { systemRoutes } from './routes/system.ts';
 import { workerRoutes } from './routes/workers.ts';
+import { artifactRoutes, limitArtifact } from './routes/artifacts.ts';
 
 const API = '/api/v1';
 
+// Artifact uploads get their own, larger limit.
+const ARTIFACT_UPLOAD = /^\/api\/v1\/workers\/runs\/[^/]+\/artifacts$/;
+
 const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
+  if (ARTIFACT_UPLOAD.test(c.req.path)) return limitArtifact(c, next);
   const { maxBodyBytes } = await loadConfig(c.env);
   return bodyLimit({
     maxSize: maxBodyBytes,
@@ -68,7 +73,8 @@ export function createApp() {
     .route('/', usersRoutes)
     .route('/', apiKeysRoutes)
     .route('/', systemRoutes)
-    .route('/', workerRoutes);
+    .route('/', workerRoutes)
+    .route('/', artifactRoutes);
 
   app.route(API, routes);
 

@@ -6,12 +6,15 @@ import type { Env } from './env.ts';
 
 export const DEFAULT_ADMIN_KEY = 'admin';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Cloudflare accepts request bodies up to 100 MB on every plan. */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 100 * 1000 * 1000;
 
 export interface Config {
   keyRing: KeyRing;
   adminKey: string;
   usingDefaultAdminKey: boolean;
   maxBodyBytes: number;
+  maxArtifactBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -29,6 +32,7 @@ const envSchema = z.object({
   ORCH_MASTER_KEY: z.string().trim().min(1, 'is not set; generate one with `make run` or scripts/dev-vars.ts'),
   ORCH_DEFAULT_ADMIN_KEY: z.string().trim().min(1, 'must not be empty').default(DEFAULT_ADMIN_KEY),
   ORCH_MAX_BODY_BYTES: z.coerce.number().int('must be a whole number').min(1024, 'must be at least 1024').default(DEFAULT_MAX_BODY_BYTES),
+  ORCH_MAX_ARTIFACT_BYTES: z.coerce.number().int('must be a whole number').min(1024, 'must be at least 1024').default(DEFAULT_MAX_ARTIFACT_BYTES),
 });
 
 export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Promise<Config> {
@@ -36,6 +40,7 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     ORCH_MASTER_KEY: env.ORCH_MASTER_KEY ?? '',
     ORCH_DEFAULT_ADMIN_KEY: env.ORCH_DEFAULT_ADMIN_KEY || undefined,
     ORCH_MAX_BODY_BYTES: env.ORCH_MAX_BODY_BYTES || undefined,
+    ORCH_MAX_ARTIFACT_BYTES: env.ORCH_MAX_ARTIFACT_BYTES || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -52,6 +57,7 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     adminKey: parsed.data.ORCH_DEFAULT_ADMIN_KEY,
     usingDefaultAdminKey: parsed.data.ORCH_DEFAULT_ADMIN_KEY === DEFAULT_ADMIN_KEY,
     maxBodyBytes: parsed.data.ORCH_MAX_BODY_BYTES,
+    maxArtifactBytes: parsed.data.ORCH_MAX_ARTIFACT_BYTES,
   };
 }
 

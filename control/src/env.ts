@@ -13,6 +13,8 @@ export interface Env {
   ORCH_MASTER_KEY?: string;
   ORCH_DEFAULT_ADMIN_KEY?: string;
   ORCH_MAX_BODY_BYTES?: string;
+  /** Largest artifact a worker may upload, in bytes (default 100 MB). */
+  ORCH_MAX_ARTIFACT_BYTES?: string;
   /** Days a finished run's log is kept before its run hub deletes it (default 30). */
   ORCH_LOG_RETENTION_DAYS?: string;
 }

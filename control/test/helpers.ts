@@ -8,6 +8,8 @@ export interface CallOptions {
   body?: unknown;
   /** Raw body text, sent as is (for malformed JSON tests). */
   rawBody?: string;
+  /** A multipart body; fetch sets its content type with the boundary. */
+  form?: FormData;
   key?: string | null;
   workspace?: string;
   headers?: Record<string, string>;
@@ -19,10 +21,11 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   const key = options.key === undefined ? ADMIN_KEY : options.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (options.workspace) headers['x-workspace-id'] = options.workspace;
-  let body: string | undefined;
-  if (options.rawBody !== undefined) body = options.rawBody;
+  let body: string | FormData | undefined;
+  if (options.form !== undefined) body = options.form;
+  else if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  if (body !== undefined && options.form === undefined) headers['content-type'] ??= 'application/json';
   const url = path.startsWith('/') && !path.startsWith('/api/') && !path.startsWith('/openapi') && !path.startsWith('/docs') ? `http://fc.test/api/v1${path}` : `http://fc.test${path}`;
   return exports.default.fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
 }

@@ -5,6 +5,11 @@ import { stringMap, timestamp } from './common.ts';
 /** Header every run-scoped worker call carries; a stale token gets 409 `lease_lost`. */
 export const LEASE_HEADER = 'X-Lease-Token';
 
+/** Every run-scoped worker call carries its lease; a stale one is answered 409 `lease_lost`. */
+export const leaseHeader = z.object({
+  'x-lease-token': z.string().min(1).max(128).openapi({ param: { name: 'x-lease-token', in: 'header' }, description: 'The lease token from the claim' }),
+});
+
 export const LEASE_SECONDS = 60;
 export const HEARTBEAT_SECONDS = 15;
 /** Longest a claim or signal request is parked: one request per 30 s keeps an idle worker at 2 a minute. */

@@ -36,6 +36,7 @@ export class ApiError extends Error {
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const conflict = (detail: string) => new ApiError(409, 'conflict', detail);
 export const forbidden = (detail: string) => new ApiError(403, 'forbidden', detail);
+export const leaseLost = () => new ApiError(409, 'lease_lost', 'This worker no longer holds the run; stop working on it');
 export const badRequest = (code: string, detail: string) => new ApiError(400, code, detail);
 
 export function invalidField(field: string, message: string): ApiError {
@@ -71,6 +72,29 @@ export function handleError(err: Error, c: Context): Response {
     }
     return errorResponse(c, new ApiError(status, 'http_error', err.message || 'Request failed'));
   }
-  console.error(JSON.stringify({ msg: 'unhandled error', method: c.req.method, path: c.req.path, error: err.name, message: err.message }));
+  console.error(JSON.stringify({ msg: 'unhandled error', method: c.req.method, path: c.req.path, ...describeError(err) }));
   return errorResponse(c, new ApiError(500, 'internal_error', 'Internal server error'));
+}
+
+/**
+ * What may be logged about an unexpected error: its class and the first line of its message (and of
+ * its cause's). Query errors append their bound parameters after `params:`, and those can be
+ * secrets, so everything from there on is cut.
+ */
+export function describeError(err: unknown): { error: string; message: string; cause?: { error: string; message: string } } {
+  const summary = (e: unknown) => ({
+    error: e instanceof Error ? `${e.constructor.name}${e.name !== e.constructor.name ? ` (${e.name})` : ''}` : typeof e,
+    message: e instanceof Error ? safeFirstLine(e.message) : '',
+  });
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause === undefined ? summary(err) : { ...summary(err), cause: summary(cause) };
+}
+
+const MAX_LOGGED_MESSAGE = 300;
+
+function safeFirstLine(message: string): string {
+  const line = message.split(/\r?\n/, 1)[0] ?? '';
+  const params = line.search(/params:/i);
+  const safe = (params === -1 ? line : line.slice(0, params)).trim();
+  return safe.length > MAX_LOGGED_MESSAGE ? `${safe.slice(0, MAX_LOGGED_MESSAGE)}…` : safe;
 }

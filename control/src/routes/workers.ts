@@ -6,7 +6,7 @@ import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/com
 import {
   ClaimedRun,
   HEARTBEAT_SECONDS,
-  LEASE_HEADER,
+  leaseHeader,
   LEASE_SECONDS,
   MAX_WAIT_SECONDS,
   WorkerClaimBody,
@@ -26,7 +26,7 @@ import {
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError, leaseLost } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
 import { checkLease } from '../queue/checkLease.ts';
 import { completeRun } from '../queue/completeRun.ts';
@@ -38,12 +38,8 @@ import { startRun } from '../queue/startRun.ts';
 
 const tags = ['Workers'];
 const runId = idParam('run_id', 'Run id');
-const leaseHeader = z.object({
-  [LEASE_HEADER.toLowerCase()]: z.string().min(1).max(128).openapi({ param: { name: LEASE_HEADER.toLowerCase(), in: 'header' }, description: 'The lease token from the claim' }),
-} as Record<'x-lease-token', z.ZodString>);
 
 const workerUnknown = () => new ApiError(404, 'worker_unknown', 'Worker not found; register again');
-const leaseLost = () => new ApiError(409, 'lease_lost', 'This worker no longer holds the run; stop working on it');
 
 function parseJson<T>(text: string, fallback: T): T {
   try {
