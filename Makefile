@@ -29,6 +29,7 @@ help:
 	@echo 'make run                 start the control plane on http://$(HOST):$(PORT) (PORT=, HOST= to change)'
 	@echo 'make test                run every test'
 	@echo 'make dev-server          like run, without building the UI'
+	@echo 'make dev-worker          start a worker against the local control plane (ORCH_* to configure)'
 	@echo 'make dev-ui              build the UI into ui/dist'
 	@echo 'make db-migrate          apply migrations to the local database in $(STATE)/'
 	@echo 'make db-revision msg=X   generate a migration from control/src/db/schema.ts'
@@ -73,9 +74,10 @@ dev-server: deps
 	@test -f ui/dist/index.html || scripts/build-ui.sh
 	$(start_server)
 
-dev-worker:
-	@echo 'dev-worker: the node worker (node-worker/) arrives with the dispatch issue; nothing to start yet.' >&2
-	@exit 1
+# A worker for the local control plane; ORCH_* variables from the environment win.
+dev-worker: deps
+	ORCH_SERVER_URL="$${ORCH_SERVER_URL:-http://$(HOST):$(PORT)}" ORCH_API_KEY="$${ORCH_API_KEY:-admin}" \
+	  exec $(NODE) node-worker/src/main.ts
 
 dev-ui:
 	scripts/build-ui.sh

@@ -1,0 +1,297 @@
+// Goose, headless: `goose run --no-session --output-format stream-json`, configured through a
+// config.yaml under a per-run GOOSE_PATH_ROOT (the job's MCP servers become goose extensions there),
+// its stream-json events turned into readable log lines, usage and a final answer.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mcpServer, type McpServer } from '../../../control/src/contract/agent.ts';
+import { AgentConfigError, type Agent, type AgentOutcome, type AgentOutput, type AgentRun, type Launch, type ParsedLine, type Usage } from './base.ts';
+
+export interface GooseDefaults {
+  bin: string;
+  provider: string;
+  model: string;
+}
+
+export const DEFAULT_MAX_TURNS = 1000;
+const DEFAULT_EXTENSION_TIMEOUT_SECONDS = 300;
+/** Linux refuses a single argument over 128 KiB; longer prompts go through a file instead of -t. */
+const MAX_ARG_BYTES = 100_000;
+
+export class GooseAgent implements Agent {
+  readonly type = 'goose';
+  private readonly defaults: GooseDefaults;
+
+  constructor(defaults: GooseDefaults) {
+    this.defaults = defaults;
+  }
+
+  async prepare(run: AgentRun): Promise<Launch> {
+    const provider = stringSetting(run.agentConfig, 'provider') ?? this.defaults.provider;
+    const model = stringSetting(run.agentConfig, 'model') ?? this.defaults.model;
+    const maxTurns = run.agentConfig['max_turns'] ?? DEFAULT_MAX_TURNS;
+    if (typeof maxTurns !== 'number' || !Number.isInteger(maxTurns) || maxTurns < 1) throw new AgentConfigError('agent_config.max_turns must be a positive whole number');
+
+    const root = join(run.homeDir, 'goose');
+    await mkdir(join(root, 'config'), { recursive: true });
+    await writeFile(join(root, 'config', 'config.yaml'), gooseConfigYaml(run.mcpServers), { mode: 0o600 });
+
+    const input = ['-t', run.prompt];
+    if (Buffer.byteLength(run.prompt) > MAX_ARG_BYTES) {
+      const file = join(run.homeDir, 'prompt.md');
+      await writeFile(file, run.prompt, { mode: 0o600 });
+      input.splice(0, 2, '-i', file);
+    }
+    const args = ['run', '-q', '--no-session', '--output-format', 'stream-json', ...input, '--max-turns', String(maxTurns), '--provider', provider, '--model', model];
+    return { command: this.defaults.bin, args, env: gooseEnv(run), output: new GooseOutput() };
+  }
+}
+
+function stringSetting(config: Record<string, unknown>, key: string): string | undefined {
+  const value = config[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new AgentConfigError(`agent_config.${key} must be a string`);
+  return value;
+}
+
+/** The agent's environment: the worker's, a private HOME, the job's env and credentials, then goose's own switches. */
+export function gooseEnv(run: AgentRun): Record<string, string> {
+  const home = join(run.homeDir, 'home');
+  return {
+    ...run.baseEnv,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    ...run.env,
+    // Everything goose reads and writes (config, sessions, logs) stays in this run's directory.
+    GOOSE_PATH_ROOT: join(run.homeDir, 'goose'),
+    GOOSE_DISABLE_KEYRING: '1',
+    // Otherwise goose spends an extra model call naming a session nobody will see.
+    GOOSE_DISABLE_SESSION_NAMING: 'true',
+    // approve/smart_approve stop at the first tool call when nobody is there to approve; only chat is a real choice.
+    GOOSE_MODE: run.env['GOOSE_MODE'] === 'chat' ? 'chat' : 'auto',
+  };
+}
+
+/** The `extensions:` map goose reads from config.yaml, one entry per MCP server, keyed by name. */
+export function gooseExtensions(servers: Record<string, unknown>[]): Record<string, Record<string, unknown>> {
+  const extensions: Record<string, Record<string, unknown>> = {};
+  for (const [i, raw] of servers.entries()) {
+    const parsed = mcpServer.safeParse(raw);
+    if (!parsed.success) throw new AgentConfigError(`mcp_servers[${i}] is invalid: ${parsed.error.issues[0]?.message ?? 'unknown error'}`);
+    extensions[parsed.data.name] = extensionEntry(parsed.data);
+  }
+  return extensions;
+}
+
+function extensionEntry(server: McpServer): Record<string, unknown> {
+  const common = { enabled: true, name: server.name, description: '', timeout: server.timeout ?? DEFAULT_EXTENSION_TIMEOUT_SECONDS, envs: server.env, env_keys: [] };
+  if (server.type === 'stdio') return { ...common, type: 'stdio', cmd: server.command, args: server.args, available_tools: [] };
+  return { ...common, type: 'streamable_http', uri: server.uri, headers: server.headers };
+}
+
+/** JSON is YAML, and it spares us quoting rules: every value lands in goose exactly as given. */
+export function gooseConfigYaml(servers: Record<string, unknown>[]): string {
+  return `${JSON.stringify({ extensions: gooseExtensions(servers) }, null, 2)}\n`;
+}
+
+interface GooseContent {
+  type?: string;
+  text?: string;
+  toolCall?: { status?: string; value?: { name?: string; arguments?: unknown }; error?: unknown };
+  toolResult?: { status?: string; value?: { content?: { type?: string; text?: string }[]; isError?: boolean } | unknown; error?: unknown };
+  [key: string]: unknown;
+}
+
+interface GooseEvent {
+  type?: string;
+  message?: { id?: string | null; role?: string; content?: GooseContent[] };
+  error?: unknown;
+  model?: string;
+  mode?: string;
+  extension_id?: string;
+  [key: string]: unknown;
+}
+
+/** Reads goose's stream-json: joins the pieces of each assistant message, and keeps what the outcome needs. */
+export class GooseOutput implements AgentOutput {
+  /** Assistant text since the last message of another kind; the last non-empty one is the answer. */
+  private answer = '';
+  private current = '';
+  private currentId: string | null | undefined = undefined;
+  /** Text not yet logged because its line isn't finished. */
+  private pending = '';
+  private usage: Usage | null = null;
+  private completed = false;
+  private readonly errors: string[] = [];
+  private readonly plainStdout: string[] = [];
+  private readonly stderrTail: string[] = [];
+
+  parse(stream: 'stdout' | 'stderr', raw: string): ParsedLine[] {
+    if (stream === 'stderr') {
+      this.stderrTail.push(raw);
+      if (this.stderrTail.length > 20) this.stderrTail.shift();
+      return [{ stream: 'stderr', text: raw }];
+    }
+    const event = parseEvent(raw);
+    if (!event) {
+      if (raw.trim() !== '') this.plainStdout.push(raw);
+      return raw.trim() === '' ? [] : [{ stream: 'stdout', text: raw }];
+    }
+    switch (event.type) {
+      case 'message':
+        return this.message(event.message ?? {});
+      case 'complete': {
+        this.completed = true;
+        this.usage = {
+          input_tokens: count(event['input_tokens']),
+          output_tokens: count(event['output_tokens']),
+          total_tokens: count(event['total_tokens']),
+          cost_usd: typeof event['cost_usd'] === 'number' && event['cost_usd'] >= 0 ? event['cost_usd'] : null,
+        };
+        const u = this.usage;
+        const cost = u.cost_usd === null ? '' : `, $${u.cost_usd.toFixed(4)}`;
+        return [...this.endMessage(), { stream: 'event', event: 'complete', usage: u, text: `complete: ${u.total_tokens ?? '?'} tokens (${u.input_tokens ?? '?'} in, ${u.output_tokens ?? '?'} out${cost})` }];
+      }
+      case 'error': {
+        const text = describe(event.error);
+        this.errors.push(text);
+        return [...this.endMessage(), { stream: 'stderr', event: 'error', text: `error: ${text}` }];
+      }
+      case 'notification':
+        return [{ stream: 'event', event: 'notification', text: `[${event.extension_id ?? 'extension'}] ${notificationText(event)}` }];
+      case 'model_change':
+        return [{ stream: 'event', event: 'model_change', text: `model: ${event.model ?? '?'} (${event.mode ?? '?'})` }];
+      default:
+        return [{ stream: 'event', event: String(event.type ?? 'unknown'), text: raw }];
+    }
+  }
+
+  flush(): ParsedLine[] {
+    return this.endMessage();
+  }
+
+  outcome(exitCode: number | null): AgentOutcome {
+    const result = this.finalText();
+    if (exitCode === 0 && this.completed && this.errors.length === 0) return { status: 'completed', result, error: null, usage: this.usage };
+    let error: string;
+    if (this.errors.length > 0) error = this.errors[this.errors.length - 1]!;
+    else if (exitCode !== 0) error = lastLines(this.plainStdout.length > 0 ? this.plainStdout : this.stderrTail) || `goose exited with code ${exitCode ?? 'null'}`;
+    else error = 'goose ended without reporting completion';
+    if (exitCode !== 0) error = `goose exited with code ${exitCode ?? '(signal)'}: ${error}`;
+    return { status: 'failed', result, error, usage: this.usage };
+  }
+
+  private finalText(): string | null {
+    const text = (this.current.trim() !== '' ? this.current : this.answer).trim();
+    return text === '' ? null : text;
+  }
+
+  private message(message: NonNullable<GooseEvent['message']>): ParsedLine[] {
+    const out: ParsedLine[] = [];
+    const continues = message.role === 'assistant' && this.currentId !== undefined && message.id === this.currentId;
+    if (!continues) out.push(...this.endMessage());
+    if (message.role === 'assistant') this.currentId = message.id;
+    for (const item of message.content ?? []) {
+      if (item.type === 'text' && typeof item.text === 'string') {
+        if (message.role === 'assistant') {
+          this.current += item.text;
+          out.push(...this.takeLines(item.text));
+        } else out.push(...lines(item.text).map((text): ParsedLine => ({ stream: 'stdout', text })));
+      } else if (item.type === 'toolRequest') {
+        out.push(...this.endText());
+        const call = item.toolCall?.value;
+        const args = call?.arguments === undefined ? '' : ` ${JSON.stringify(call.arguments)}`;
+        out.push({ stream: 'event', event: 'tool_request', text: call ? `▸ ${call.name ?? '?'}${args}` : `▸ tool call failed: ${describe(item.toolCall?.error)}` });
+      } else if (item.type === 'toolResponse') {
+        out.push(...toolResponseLines(item));
+      } else if (item.type === 'thinking' || item.type === 'redactedThinking') {
+        // Reasoning is the model's scratchpad, not output; its length is enough to show it happened.
+        out.push({ stream: 'event', event: 'thinking', text: `(thinking: ${String(item['thinking'] ?? '').length} chars)` });
+      } else if (item.type === 'error') {
+        const text = describe(item['error'] ?? item['message'] ?? item);
+        this.errors.push(text);
+        out.push({ stream: 'stderr', event: 'error', text: `error: ${text}` });
+      } else {
+        out.push({ stream: 'event', event: String(item.type ?? 'content'), text: JSON.stringify(item) });
+      }
+    }
+    return out;
+  }
+
+  /** Ends the assistant message being joined: its last partial line is logged, its text kept as a candidate answer. */
+  private endMessage(): ParsedLine[] {
+    const out = this.endText();
+    if (this.current.trim() !== '') this.answer = this.current;
+    this.current = '';
+    this.currentId = undefined;
+    return out;
+  }
+
+  private endText(): ParsedLine[] {
+    if (this.pending === '') return [];
+    const text = this.pending;
+    this.pending = '';
+    return [{ stream: 'stdout', text }];
+  }
+
+  /** Logs assistant text a whole line at a time, however the model split it. */
+  private takeLines(piece: string): ParsedLine[] {
+    this.pending += piece;
+    const parts = this.pending.split('\n');
+    this.pending = parts.pop() ?? '';
+    return parts.map((text) => ({ stream: 'stdout', text }));
+  }
+}
+
+function toolResponseLines(item: GooseContent): ParsedLine[] {
+  const result = item.toolResult;
+  if (!result || result.status === 'error') return [{ stream: 'stderr', event: 'tool_error', text: `tool error: ${describe(result?.error)}` }];
+  const value = result.value as { content?: { type?: string; text?: string }[]; isError?: boolean } | undefined;
+  const stream = value?.isError ? 'stderr' : 'stdout';
+  const out: ParsedLine[] = [];
+  for (const content of value?.content ?? []) {
+    if (content.type === 'text' && typeof content.text === 'string') out.push(...lines(content.text).map((text): ParsedLine => ({ stream, text })));
+    else out.push({ stream: 'event', event: 'tool_output', text: `(${content.type ?? 'unknown'} output)` });
+  }
+  return out;
+}
+
+function parseEvent(raw: string): GooseEvent | null {
+  if (!raw.startsWith('{')) return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as GooseEvent) : null;
+  } catch {
+    return null;
+  }
+}
+
+function notificationText(event: GooseEvent): string {
+  const log = event['log'] as { message?: unknown } | undefined;
+  if (log && typeof log.message === 'string') return log.message;
+  if (event['progress'] !== undefined) return `progress ${JSON.stringify(event['progress'])}`;
+  return JSON.stringify(event);
+}
+
+function count(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return 'unknown error';
+  if (typeof value === 'object' && 'message' in value && typeof value.message === 'string') return value.message;
+  return JSON.stringify(value);
+}
+
+function lines(text: string): string[] {
+  const all = text.replace(/\r\n/g, '\n').split('\n');
+  while (all.length > 1 && all[all.length - 1] === '') all.pop();
+  return all;
+}
+
+function lastLines(all: string[]): string {
+  return all.slice(-5).join('\n').slice(-2_000);
+}

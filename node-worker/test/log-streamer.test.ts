@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { LogLine } from '../../control/src/contract/worker.ts';
+import type { ApiResult } from '../src/client.ts';
+import { LogStreamer, splitLine } from '../src/log-streamer.ts';
+
+type Result = ApiResult<{ appended: number; last_sequence: number }>;
+
+/** A control plane stand-in that stores lines by sequence, as the run hub does, and can be switched off. */
+function fakeHub() {
+  const stored = new Map<number, LogLine>();
+  const batches: number[] = [];
+  let down = false;
+  let lost = false;
+  const send = async (lines: LogLine[]): Promise<Result> => {
+    await new Promise((r) => setTimeout(r, 1));
+    if (lost) return { ok: false, status: 409, code: 'lease_lost', error: 'lost' };
+    if (down) return { ok: false, status: 0, code: 'unreachable', error: 'down' };
+    batches.push(lines.length);
+    for (const l of lines) if (!stored.has(l.sequence)) stored.set(l.sequence, l);
+    return { ok: true, data: { appended: lines.length, last_sequence: 0 } };
+  };
+  return {
+    send,
+    stored,
+    batches,
+    setDown: (v: boolean) => (down = v),
+    loseLease: () => (lost = true),
+    lines: () => [...stored.values()].sort((a, b) => a.sequence - b.sequence),
+  };
+}
+
+describe('log streamer', () => {
+  it('numbers lines from 1 and delivers them in batches of at most 100', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send);
+    for (let i = 0; i < 250; i++) streamer.add('stdout', `line ${i}`);
+    expect(await streamer.close()).toEqual({ delivered: true });
+    const lines = hub.lines();
+    expect(lines.map((l) => l.sequence)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(lines[249]!.line).toBe('line 249');
+    expect(hub.batches.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('flushes a quiet trickle within about 100 ms', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send);
+    streamer.add('stderr', 'only one');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hub.lines()).toEqual([{ stream: 'stderr', line: 'only one', sequence: 1 }]);
+    await streamer.close();
+  });
+
+  it('loses and duplicates nothing while the control plane is down for a while', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send);
+    for (let i = 0; i < 50; i++) streamer.add('stdout', `before ${i}`);
+    await new Promise((r) => setTimeout(r, 150));
+    hub.setDown(true);
+    for (let i = 0; i < 500; i++) streamer.add('stdout', `during ${i}`);
+    await new Promise((r) => setTimeout(r, 500));
+    hub.setDown(false);
+    for (let i = 0; i < 50; i++) streamer.add('stdout', `after ${i}`);
+    expect(await streamer.close(30_000)).toEqual({ delivered: true });
+    const lines = hub.lines();
+    expect(lines).toHaveLength(600);
+    expect(lines.map((l) => l.sequence)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+  });
+
+  it('bounds its buffer and says how many lines it dropped and where', async () => {
+    const hub = fakeHub();
+    hub.setDown(true);
+    const streamer = new LogStreamer(hub.send, { maxBufferedLines: 100 });
+    for (let i = 0; i < 1000; i++) streamer.add('stdout', `l${i}`);
+    expect(streamer.droppedLines).toBeGreaterThan(0);
+    hub.setDown(false);
+    await streamer.close(30_000);
+    const lines = hub.lines();
+    // At most the buffer, one batch that was in flight when the outage began, and the drop markers.
+    expect(lines.length).toBeLessThanOrEqual(100 + 100 + 20);
+    const markers = lines.filter((l) => l.stream === 'system');
+    expect(markers.length).toBeGreaterThan(0);
+    expect(markers[0]!.line).toMatch(/\d+ log lines \(sequence \d+-\d+\) were dropped/);
+    expect(lines.at(-1)!.line).toBe('l999');
+  });
+
+  it('stops and reports once when the lease is lost', async () => {
+    const hub = fakeHub();
+    let lostCalls = 0;
+    const streamer = new LogStreamer(hub.send, { onLeaseLost: () => lostCalls++ });
+    hub.loseLease();
+    streamer.add('stdout', 'x');
+    expect(await streamer.close()).toEqual({ delivered: false });
+    expect(streamer.lost).toBe(true);
+    expect(lostCalls).toBe(1);
+  });
+
+  it('splits very long lines with a marker and never inside a character', () => {
+    const parts = splitLine('a'.repeat(9) + '😀' + 'b'.repeat(5), 10);
+    expect(parts[0]).toBe('a'.repeat(9) + ' [continued]');
+    expect(parts.join('').replaceAll(' [continued]', '')).toBe('a'.repeat(9) + '😀' + 'b'.repeat(5));
+    for (const p of parts) expect(p.replace(' [continued]', '').length).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps invalid UTF-8 replacement characters and ANSI colour codes intact', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send);
+    const line = '\u001b[31mred\u001b[0m \uFFFD';
+    streamer.add('stdout', line);
+    await streamer.close();
+    expect(hub.lines()[0]!.line).toBe(line);
+  });
+});
