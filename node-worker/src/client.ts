@@ -13,6 +13,7 @@ import {
   type LogLine,
   type WorkerCompleteBody,
 } from '../../control/src/contract/worker.ts';
+import { Artifact } from '../../control/src/contract/artifacts.ts';
 import type { WorkerConfig } from './config.ts';
 
 export type ApiResult<T> =
@@ -66,6 +67,13 @@ export class ControlPlaneClient {
     return this.call('POST', `/workers/runs/${encodeURIComponent(runId)}/logs`, WorkerLogResult, { leaseToken, body: { lines } });
   }
 
+  /** Uploads one file of a run as a multipart `file` part. */
+  uploadArtifact(runId: string, leaseToken: string, file: File) {
+    const form = new FormData();
+    form.set('file', file);
+    return this.call('POST', `/workers/runs/${encodeURIComponent(runId)}/artifacts`, Artifact, { leaseToken, form, timeoutMs: 300_000 });
+  }
+
   complete(runId: string, leaseToken: string, body: WorkerCompleteBody) {
     return this.call('POST', `/workers/runs/${encodeURIComponent(runId)}/complete`, WorkerCompleteResult, { leaseToken, body });
   }
@@ -74,10 +82,12 @@ export class ControlPlaneClient {
     method: string,
     path: string,
     schema: S,
-    opts: { body?: unknown; leaseToken?: string; timeoutMs?: number; signal?: AbortSignal | undefined } = {},
+    opts: { body?: unknown; form?: FormData; leaseToken?: string; timeoutMs?: number; signal?: AbortSignal | undefined } = {},
   ): Promise<ApiResult<z.infer<S>>> {
     const headers: Record<string, string> = { ...this.headers };
     if (opts.leaseToken) headers[LEASE_HEADER] = opts.leaseToken;
+    // fetch writes a multipart content type with its boundary.
+    if (opts.form) delete headers['content-type'];
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     let res: Response;
@@ -86,7 +96,7 @@ export class ControlPlaneClient {
         method,
         headers,
         signal,
-        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+        ...(opts.form ? { body: opts.form } : opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
       });
     } catch (err) {
       const aborted = opts.signal?.aborted === true;

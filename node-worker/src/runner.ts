@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ClaimedRun, WorkerCompleteBody } from '../../control/src/contract/worker.ts';
 import type { Agent, AgentOutcome, AgentOutput, ParsedLine } from './agents/base.ts';
 import type { ApiResult, ControlPlaneClient } from './client.ts';
+import { ARTIFACTS_ENV, MAX_ARTIFACTS, uploadArtifacts } from './artifacts.ts';
 import { LogStreamer } from './log-streamer.ts';
 import { createMasker, type Masker } from './mask.ts';
 import { spawnGroup, type GroupProcess } from './process.ts';
@@ -60,6 +61,7 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
 
   const agent = agents.get(run.agent_type);
   let runDir: string | null = null;
+  let artifactsDir: string | null = null;
   let outcome: AgentOutcome;
   let exitCode: number | null = null;
   try {
@@ -72,13 +74,15 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
       await mkdir(deps.workRoot, { recursive: true });
       runDir = await mkdtemp(join(deps.workRoot, `run-${run.run_id}-`));
       const workDir = join(runDir, 'work');
+      artifactsDir = join(runDir, 'artifacts');
       await mkdir(workDir, { recursive: true });
+      await mkdir(artifactsDir, { recursive: true });
       const launch = await agent.prepare({
         runId: run.run_id,
         prompt: run.task_prompt,
         agentConfig: run.agent_config,
         mcpServers: run.mcp_servers,
-        env: { ...run.env_vars, ...run.credentials },
+        env: { ...run.env_vars, ...run.credentials, [ARTIFACTS_ENV]: artifactsDir },
         homeDir: runDir,
         workDir,
         baseEnv: deps.baseEnv,
@@ -95,6 +99,12 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
     outcome = { status: 'failed', result: null, error: `could not run the agent: ${err instanceof Error ? err.message : String(err)}`, usage: null };
   } finally {
     stop.removeEventListener('abort', onStop);
+    if (artifactsDir && ended !== 'lease_lost') {
+      const report = await uploadArtifacts(client, run.run_id, run.lease_token, artifactsDir);
+      for (const name of report.uploaded) emit({ stream: 'system', text: `artifact uploaded: ${name}` });
+      for (const f of report.failed) emit({ stream: 'system', text: `artifact not uploaded: ${f.name}: ${f.error}` });
+      if (report.skipped > 0) emit({ stream: 'system', text: `${report.skipped} more artifacts were not uploaded (at most ${MAX_ARTIFACTS} per run)` });
+    }
     if (runDir) await rm(runDir, { recursive: true, force: true }).catch((err: unknown) => log.warn('could not remove run directory', { run_id: run.run_id, error: String(err) }));
   }
 

@@ -183,7 +183,7 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const marker = `marker-${Date.now()}`;
     const proof = join(tmp, 'proof.txt');
     model.script = {
-      command: `echo ${marker} && printf written > ${proof} && echo "key=$OPENAI_API_KEY"`,
+      command: `echo ${marker} && printf written > ${proof} && mkdir -p "$FLIGHT_CONTROL_ARTIFACTS_DIR/out" && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/out/report.txt" && echo "key=$OPENAI_API_KEY"`,
       finalText: 'I ran the command; it printed the marker and wrote the proof file.',
       delayMs: 600,
     };
@@ -216,6 +216,12 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(logs.some((l) => l.stream === 'event' && l.line.startsWith('▸ shell'))).toBe(true);
     expect(text).toContain('I ran the command; it printed the marker and wrote the proof file.');
     expect(text).not.toContain(SECRET);
+    // What the agent left in its artifacts directory was uploaded before the directory went.
+    const artifacts = await api<{ id: string; filename: string; size_bytes: number }[]>('GET', `/runs/${run.id}/artifacts`);
+    expect(artifacts.map((a) => a.filename)).toEqual(['out__report.txt']);
+    const download = await fetch(`${base}/api/v1/runs/${run.id}/artifacts/${artifacts[0]!.id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(await download.text()).toBe(`report for ${marker}`);
+    expect(logs.some((l) => l.stream === 'system' && l.line === 'artifact uploaded: out/report.txt')).toBe(true);
     // The run's private directory (goose config, HOME, workdir) is gone.
     expect(readdirSync(join(tmp, 'runs'))).toEqual([]);
   });
