@@ -114,6 +114,66 @@ async function runLogs(id: string): Promise<{ stream: string; line: string }[]> 
   return api('GET', `/runs/${id}/logs?limit=10000`);
 }
 
+let state: string;
+
+async function startControl(port: number): Promise<void> {
+  control = await unstable_dev(join(ROOT, 'control', 'src', 'index.ts'), {
+    config: join(ROOT, 'wrangler.toml'),
+    ip: '127.0.0.1',
+    port,
+    persistTo: state,
+    vars: { ORCH_MASTER_KEY: MASTER_KEY, ORCH_DEFAULT_ADMIN_KEY: ADMIN_KEY },
+    logLevel: 'error',
+    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
+  });
+  base = `http://127.0.0.1:${control.port}`;
+}
+
+interface LogEntry {
+  sequence: number;
+  stream: string;
+  line: string;
+}
+
+/**
+ * A browser-like viewer of a run's live log: connects over WebSocket, and whenever the connection
+ * drops (or `drop()` is called) reconnects with `after=<last sequence seen>`, as the dashboard does.
+ */
+function watchRun(runId: string) {
+  const lines: LogEntry[] = [];
+  const statuses: string[] = [];
+  let socket: WebSocket | null = null;
+  let closed = false;
+  let reconnects = 0;
+  const connect = () => {
+    if (closed) return;
+    const after = lines.at(-1)?.sequence ?? 0;
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/runs/${runId}/logs/stream?token=${ADMIN_KEY}&after=${after}`);
+    socket = ws;
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data));
+      if (msg.type === 'status') statuses.push(msg.status);
+      if (msg.type === 'log') for (const l of msg.lines) lines.push({ sequence: l.sequence, stream: l.stream, line: l.line });
+    };
+    ws.onclose = () => {
+      if (socket !== ws || closed) return;
+      reconnects++;
+      setTimeout(connect, 200);
+    };
+  };
+  connect();
+  return {
+    lines,
+    statuses,
+    reconnects: () => reconnects,
+    drop: () => socket?.close(),
+    stop: () => {
+      closed = true;
+      socket?.close();
+    },
+  };
+}
+
 /** Pids of live processes whose command line contains `marker`. */
 function processesWith(marker: string): number[] {
   const found: number[] = [];
@@ -143,7 +203,7 @@ async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs =
 beforeAll(async () => {
   expect(existsSync(GOOSE), `the goose binary should be installed at ${GOOSE} (npm ci)`).toBe(true);
   tmp = mkdtempSync(join(tmpdir(), 'fc-e2e-'));
-  const state = join(tmp, 'state');
+  state = join(tmp, 'state');
   const migrate = spawnSync(join(ROOT, 'node_modules', '.bin', 'wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
     cwd: ROOT,
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
@@ -151,16 +211,7 @@ beforeAll(async () => {
   });
   expect(migrate.status, migrate.stderr + migrate.stdout).toBe(0);
 
-  control = await unstable_dev(join(ROOT, 'control', 'src', 'index.ts'), {
-    config: join(ROOT, 'wrangler.toml'),
-    ip: '127.0.0.1',
-    port: 0,
-    persistTo: state,
-    vars: { ORCH_MASTER_KEY: MASTER_KEY, ORCH_DEFAULT_ADMIN_KEY: ADMIN_KEY },
-    logLevel: 'error',
-    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
-  });
-  base = `http://127.0.0.1:${control.port}`;
+  await startControl(0);
   model = await startModelServer({ command: 'true', finalText: 'unused' });
 
   workerKey = (await api<{ key: string }>('POST', '/api-keys', { name: 'e2e worker', role: 'worker' })).key;
@@ -257,6 +308,52 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
 
     expect(run.status).toBe('timeout');
     await waitFor('the shell tool to be gone', () => processesWith(`sleep ${seconds}`).length === 0, 5_000);
+  });
+
+  it('keeps every live viewer\'s log complete and in order through viewer drops and a control-plane restart', async () => {
+    const marker = `chatty-${Date.now()}`;
+    model.script = {
+      command: `echo ${marker}; sleep 3; for i in $(seq 1 1500); do echo "chatty line $i"; done`,
+      finalText: 'chatted',
+      delayMs: 300,
+    };
+    const created = await createGooseRun(marker);
+    const viewers = Array.from({ length: 5 }, () => watchRun(created.id));
+    await waitFor('the run to be running', async () => (await api<RunView>('GET', `/runs/${created.id}`)).status === 'running');
+
+    // A viewer drops mid-run, then the control plane goes away for two seconds while the tool runs.
+    viewers[0]!.drop();
+    const port = control.port;
+    await control.stop();
+    await new Promise((r) => setTimeout(r, 2_000));
+    await startControl(port);
+
+    const { run } = await followRun(created.id);
+    expect(run.status).toBe('completed');
+    const stored = (await api<LogEntry[]>('GET', `/runs/${created.id}/logs?limit=10000`)).map(({ sequence, stream, line }) => ({ sequence, stream, line }));
+    expect(stored.filter((l) => l.line.startsWith('chatty line'))).toHaveLength(1500);
+    expect(stored.map((l) => l.sequence)).toEqual(stored.map((_, i) => i + 1));
+
+    for (const viewer of viewers) {
+      await waitFor('the viewer to catch up', () => viewer.lines.length >= stored.length, 10_000);
+      viewer.stop();
+      expect(viewer.lines).toEqual(stored);
+      expect(viewer.statuses.at(-1)).toBe('completed');
+      expect(viewer.reconnects()).toBeGreaterThanOrEqual(1);
+    }
+
+    // The SSE form carries the same log.
+    const sse = await fetch(`${base}/api/v1/runs/${created.id}/logs/stream?token=${ADMIN_KEY}`);
+    const reader = sse.body!.getReader();
+    let text = '';
+    while (!text.includes(`"sequence":${stored.length}}`)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    const events = [...text.matchAll(/event: log\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!));
+    expect(events).toEqual(stored.map(({ stream, line, sequence }) => ({ stream, line, sequence })));
   });
 
   it('drains on the first SIGTERM: claims nothing more, lets the running run finish, then exits 0', async () => {
