@@ -1,14 +1,15 @@
 // Which of a list of credential names do not exist in a workspace.
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { credentials } from './schema.ts';
 
 export async function missingCredentialNames(db: Db, workspaceId: string, names: readonly string[]): Promise<string[]> {
   if (names.length === 0) return [];
+  // One JSON parameter, not one per name: D1 refuses statements with more than 100 bound parameters.
   const found = await db
     .select({ name: credentials.name })
     .from(credentials)
-    .where(and(eq(credentials.workspaceId, workspaceId), inArray(credentials.name, [...names])));
+    .where(and(eq(credentials.workspaceId, workspaceId), sql`${credentials.name} IN (SELECT value FROM json_each(${JSON.stringify(names)}))`));
   const known = new Set(found.map((r) => r.name));
   return names.filter((n) => !known.has(n));
 }

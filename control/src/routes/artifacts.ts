@@ -118,7 +118,8 @@ export const artifactRoutes = createRouter()
         headers: {
           'Content-Type': row.contentType,
           'Content-Length': String(row.sizeBytes),
-          'Content-Disposition': `attachment; filename="${row.filename}"; filename*=UTF-8''${encodeURIComponent(row.filename)}`,
+          // Header values must be ASCII: the plain form gets a stand-in for other characters, filename* the real name.
+          'Content-Disposition': `attachment; filename="${row.filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(row.filename)}`,
           'X-Checksum-SHA256': row.checksumSha256,
         },
       });
