@@ -31,8 +31,9 @@ export class Dispatcher extends DurableObject<Env> {
   private readonly pendingCancels = new Map<string, Set<string>>();
 
   /**
-   * Claims runs; when none is queued, parks until woken by `workAvailable` or `waitMs` passes, then
-   * tries once more. While parked nothing touches D1.
+   * Claims runs; when none is queued, parks until woken by `workAvailable` or `waitMs` passes. While
+   * parked nothing touches D1, and a wait that ends without a wake-up answers without asking D1 again:
+   * every way a run becomes claimable (created, triggered, requeued) wakes this object.
    */
   async claim(req: ClaimRequest, waitMs: number): Promise<ClaimResult> {
     await this.rememberWorkspace(req.workspaceId);
@@ -45,12 +46,19 @@ export class Dispatcher extends DurableObject<Env> {
       }
       const left = deadline - Date.now();
       if (left <= 0) return result;
+      let woken = false;
       let entry: ParkedClaim | undefined;
       await sleep(left, (wake) => {
-        entry = { wake };
+        entry = {
+          wake: () => {
+            woken = true;
+            wake();
+          },
+        };
         this.parkedClaims.add(entry);
       });
       if (entry) this.parkedClaims.delete(entry);
+      if (!woken) return result;
     }
   }
 
