@@ -1,4 +1,6 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import worker_ from '../src/index.ts';
 import { describe, expect, it } from 'vitest';
 import { call, callJson } from './helpers.ts';
 
@@ -39,5 +41,29 @@ describe('system', () => {
     const res = await call('/typo');
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('silent workers', () => {
+  it('shows a worker that stopped calling as offline, with or without runs anywhere', async () => {
+    const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'quiet', labels: {}, concurrency: 1 } }, 201);
+    await env.DB.prepare(`UPDATE workers SET last_heartbeat = '2026-01-01T00:00:00.000Z' WHERE id = ?`).bind(worker.id).run();
+    const listed = await callJson<any[]>('/system/workers');
+    expect(listed.find((w) => w.id === worker.id)?.status).toBe('offline');
+  });
+
+  it('lets the once-a-minute cron reap a workspace whose own alarm never ran', async () => {
+    const run = await callJson('/runs', { body: { task_prompt: 'orphaned' } }, 201);
+    const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'gone', labels: {}, concurrency: 1 } }, 201);
+    let claimed: any[] = [];
+    for (let i = 0; i < 20 && !claimed.some((r) => r.run_id === run.id); i++) {
+      claimed = (await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: worker.id, max_runs: 8, wait_seconds: 0 } }, 200)).runs;
+    }
+    await env.DB.prepare(`UPDATE job_runs SET lease_expires_at = '2026-01-01T00:00:00.000Z' WHERE id = ?`).bind(run.id).run();
+    const controller = createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' });
+    const ctx = createExecutionContext();
+    await worker_.scheduled!(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', attempt: 1 });
   });
 });

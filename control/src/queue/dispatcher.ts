@@ -102,7 +102,7 @@ export class Dispatcher extends DurableObject<Env> {
     set.add(runId);
   }
 
-  /** Reaps now (also used by the cron backstop); requeued runs wake parked claimers. */
+  /** Reaps now (by alarm, or from the once-a-minute cron); requeued runs wake parked claimers. */
   async reap(workspaceId: string): Promise<Reaped> {
     await this.rememberWorkspace(workspaceId);
     const reaped = await reapExpiredLeases(this.env.DB, workspaceId);

@@ -54,6 +54,11 @@ UPDATE workers SET status = 'offline', updated_at = ${NOW}
  WHERE workspace_id = ?1 AND status != 'offline'
    AND last_heartbeat < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${WORKER_OFFLINE_SECONDS} seconds')`;
 
+/** Shows silent workers as offline; the fleet views call it so a worker that died idle doesn't linger as online. */
+export async function markSilentWorkersOffline(d1: D1Database, workspaceId: string): Promise<void> {
+  await d1.prepare(MARK_OFFLINE).bind(workspaceId).run();
+}
+
 export async function reapExpiredLeases(d1: D1Database, workspaceId: string): Promise<Reaped> {
   const [, requeued, ended] = await d1.batch([
     d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId),
@@ -68,8 +73,15 @@ export async function reapExpiredLeases(d1: D1Database, workspaceId: string): Pr
   };
 }
 
-/** Workspaces that have runs held by workers, i.e. where reaping may find something. */
-export async function workspacesWithLeases(d1: D1Database): Promise<string[]> {
-  const { results } = await d1.prepare(`SELECT DISTINCT workspace_id FROM job_runs WHERE status IN ('assigned', 'running')`).all<{ workspace_id: string }>();
+/** Workspaces where reaping may find something: runs held by workers, or workers gone silent. */
+export async function workspacesToReap(d1: D1Database): Promise<string[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT workspace_id FROM job_runs WHERE status IN ('assigned', 'running')
+        UNION
+       SELECT workspace_id FROM workers WHERE status != 'offline'
+          AND last_heartbeat < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${WORKER_OFFLINE_SECONDS} seconds')`,
+    )
+    .all<{ workspace_id: string }>();
   return results.map((r) => r.workspace_id);
 }

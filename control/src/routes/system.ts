@@ -4,6 +4,7 @@ import { errorResponses, jsonResponse } from '../contract/common.ts';
 import { Metrics, Worker, WorkerListQuery } from '../contract/system.ts';
 import { openDb } from '../db/client.ts';
 import { countByStatus, listWorkers, toWorker } from '../db/system.ts';
+import { markSilentWorkersOffline } from '../queue/reapExpiredLeases.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
 
@@ -21,6 +22,7 @@ export const systemRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, status } = c.req.valid('query');
+      await markSilentWorkersOffline(c.env.DB, c.get('auth').workspaceId);
       const rows = await listWorkers(openDb(c.env.DB), c.get('auth').workspaceId, status, limit, decodeCursor(cursor));
       return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toWorker), 200);
     },
@@ -33,5 +35,8 @@ export const systemRoutes = createRouter()
       summary: 'Runs and workers per status, and the queue depth',
       responses: { 200: jsonResponse(Metrics, 'Current counts'), ...errorResponses },
     }),
-    async (c) => c.json(await countByStatus(openDb(c.env.DB), c.get('auth').workspaceId), 200),
+    async (c) => {
+      await markSilentWorkersOffline(c.env.DB, c.get('auth').workspaceId);
+      return c.json(await countByStatus(openDb(c.env.DB), c.get('auth').workspaceId), 200);
+    },
   );
