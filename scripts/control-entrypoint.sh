@@ -33,6 +33,9 @@ write_var() {
     write_var ORCH_MASTER_KEY "$master_key"
     if [ -n "${ORCH_DEFAULT_ADMIN_KEY:-}" ]; then write_var ORCH_DEFAULT_ADMIN_KEY "$ORCH_DEFAULT_ADMIN_KEY"; fi
     if [ -n "${ORCH_MAX_BODY_BYTES:-}" ]; then write_var ORCH_MAX_BODY_BYTES "$ORCH_MAX_BODY_BYTES"; fi
+    if [ -n "${ORCH_LEASE_SECONDS:-}" ]; then write_var ORCH_LEASE_SECONDS "$ORCH_LEASE_SECONDS"; fi
+    if [ -n "${ORCH_MAX_ARTIFACT_BYTES:-}" ]; then write_var ORCH_MAX_ARTIFACT_BYTES "$ORCH_MAX_ARTIFACT_BYTES"; fi
+    if [ -n "${ORCH_LOG_RETENTION_DAYS:-}" ]; then write_var ORCH_LOG_RETENTION_DAYS "$ORCH_LOG_RETENTION_DAYS"; fi
   } > .dev.vars
 )
 

@@ -1,6 +1,7 @@
 // Parses the Worker's configuration once per isolate and reports a bad variable by name.
 import { z } from 'zod';
 import { createKeyRing, type KeyRing } from './crypto/fernet.ts';
+import { LEASE_SECONDS, MIN_LEASE_SECONDS } from './contract/worker.ts';
 import { ApiError } from './http/errors.ts';
 import type { Env } from './env.ts';
 
@@ -15,6 +16,8 @@ export interface Config {
   usingDefaultAdminKey: boolean;
   maxBodyBytes: number;
   maxArtifactBytes: number;
+  /** How long a claim or heartbeat keeps a run's lease; a worker silent this long loses its runs. */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -33,6 +36,12 @@ const envSchema = z.object({
   ORCH_DEFAULT_ADMIN_KEY: z.string().trim().min(1, 'must not be empty').default(DEFAULT_ADMIN_KEY),
   ORCH_MAX_BODY_BYTES: z.coerce.number().int('must be a whole number').min(1024, 'must be at least 1024').default(DEFAULT_MAX_BODY_BYTES),
   ORCH_MAX_ARTIFACT_BYTES: z.coerce.number().int('must be a whole number').min(1024, 'must be at least 1024').default(DEFAULT_MAX_ARTIFACT_BYTES),
+  ORCH_LEASE_SECONDS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(MIN_LEASE_SECONDS, `must be at least ${MIN_LEASE_SECONDS}`)
+    .max(3600, 'must be at most 3600')
+    .default(LEASE_SECONDS),
 });
 
 export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Promise<Config> {
@@ -41,6 +50,7 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     ORCH_DEFAULT_ADMIN_KEY: env.ORCH_DEFAULT_ADMIN_KEY || undefined,
     ORCH_MAX_BODY_BYTES: env.ORCH_MAX_BODY_BYTES || undefined,
     ORCH_MAX_ARTIFACT_BYTES: env.ORCH_MAX_ARTIFACT_BYTES || undefined,
+    ORCH_LEASE_SECONDS: env.ORCH_LEASE_SECONDS || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -58,6 +68,7 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     usingDefaultAdminKey: parsed.data.ORCH_DEFAULT_ADMIN_KEY === DEFAULT_ADMIN_KEY,
     maxBodyBytes: parsed.data.ORCH_MAX_BODY_BYTES,
     maxArtifactBytes: parsed.data.ORCH_MAX_ARTIFACT_BYTES,
+    leaseSeconds: parsed.data.ORCH_LEASE_SECONDS,
   };
 }
 

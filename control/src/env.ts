@@ -15,6 +15,8 @@ export interface Env {
   ORCH_MAX_BODY_BYTES?: string;
   /** Largest artifact a worker may upload, in bytes (default 100 MB). */
   ORCH_MAX_ARTIFACT_BYTES?: string;
+  /** Seconds a claim or heartbeat keeps a run's lease (default 60, at least 5). */
+  ORCH_LEASE_SECONDS?: string;
   /** Days a finished run's log is kept before its run hub deletes it (default 30). */
   ORCH_LOG_RETENTION_DAYS?: string;
 }

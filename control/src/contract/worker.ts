@@ -10,8 +10,16 @@ export const leaseHeader = z.object({
   'x-lease-token': z.string().min(1).max(128).openapi({ param: { name: 'x-lease-token', in: 'header' }, description: 'The lease token from the claim' }),
 });
 
+/** The default lease; the control plane's ORCH_LEASE_SECONDS changes it. */
 export const LEASE_SECONDS = 60;
-export const HEARTBEAT_SECONDS = 15;
+/** Shorter leases would expire between two heartbeats of a busy worker. */
+export const MIN_LEASE_SECONDS = 5;
+
+/** How often a worker holding runs heartbeats: four times per lease, so three missed beats still keep it. */
+export function heartbeatSeconds(leaseSeconds: number): number {
+  return Math.max(1, Math.floor(leaseSeconds / 4));
+}
+
 /** Longest a claim or signal request is parked: one request per 30 s keeps an idle worker at 2 a minute. */
 export const MAX_WAIT_SECONDS = 30;
 

@@ -5,9 +5,8 @@ import type { Context } from 'hono';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
 import {
   ClaimedRun,
-  HEARTBEAT_SECONDS,
+  heartbeatSeconds,
   leaseHeader,
-  LEASE_SECONDS,
   MAX_WAIT_SECONDS,
   WorkerClaimBody,
   WorkerClaimResult,
@@ -108,8 +107,9 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const { leaseSeconds } = await loadConfig(c.env);
       const id = await registerWorker(c.env.DB, { workspaceId: c.get('auth').workspaceId, name: body.name, labels: body.labels, concurrency: body.concurrency });
-      return c.json({ id, name: body.name, lease_seconds: LEASE_SECONDS, heartbeat_interval_seconds: HEARTBEAT_SECONDS, max_wait_seconds: MAX_WAIT_SECONDS }, 201);
+      return c.json({ id, name: body.name, lease_seconds: leaseSeconds, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds), max_wait_seconds: MAX_WAIT_SECONDS }, 201);
     },
   )
   .openapi(
@@ -123,7 +123,8 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const renewal = await renewLeases(c.env.DB, c.get('auth').workspaceId, body.worker_id, body.runs, LEASE_SECONDS, body.status === 'draining');
+      const { leaseSeconds } = await loadConfig(c.env);
+      const renewal = await renewLeases(c.env.DB, c.get('auth').workspaceId, body.worker_id, body.runs, leaseSeconds, body.status === 'draining');
       if (!renewal.known) throw workerUnknown();
       return c.json({ status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel }, 200);
     },
@@ -140,8 +141,9 @@ export const workerRoutes = createRouter()
     async (c) => {
       const body = c.req.valid('json');
       const { workspaceId } = c.get('auth');
+      const { leaseSeconds } = await loadConfig(c.env);
       const result = await dispatcherFor(c.env, workspaceId).claim(
-        { workspaceId, workerId: body.worker_id, max: body.max_runs, leaseSeconds: LEASE_SECONDS },
+        { workspaceId, workerId: body.worker_id, max: body.max_runs, leaseSeconds },
         body.wait_seconds * 1000,
       );
       if (!result.known) throw workerUnknown();
@@ -159,8 +161,9 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const { workspaceId } = c.get('auth');
+      const { leaseSeconds } = await loadConfig(c.env);
       const result = await dispatcherFor(c.env, workspaceId).claim(
-        { workspaceId, workerId: c.req.valid('query').worker_id, max: 1, leaseSeconds: LEASE_SECONDS },
+        { workspaceId, workerId: c.req.valid('query').worker_id, max: 1, leaseSeconds },
         0,
       );
       if (!result.known) return c.json(null, 200);
