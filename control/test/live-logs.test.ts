@@ -36,7 +36,7 @@ async function viewer(runId: string, query = 'token=admin') {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
     expect(check()).toBe(true);
   };
-  return { ws, logLines, statuses, until };
+  return { ws, logLines, statuses, until, messages: () => messages };
 }
 
 /** Reads an SSE response until `check` holds on the text so far, then cancels it. */
@@ -103,6 +103,34 @@ describe('live logs', () => {
     const late = await run.postRaw(lines(3, 3));
     expect(late.status).toBe(409);
     expect((await callJson<any[]>(`/runs/${run.id}/logs`)).map((l) => l.line)).toEqual(['line 1', 'line 2']);
+  });
+
+  it('carries the agent\'s event kinds, ends with an end message, and downloads as text', async () => {
+    const run = await runningRun();
+    await run.post([
+      { stream: 'event', line: '▸ shell ls', sequence: 1, event: 'tool_request' },
+      { stream: 'stdout', line: 'file.txt', sequence: 2 },
+    ]);
+    const v = await viewer(run.id);
+    await v.until(() => v.logLines().length === 2);
+    expect(v.logLines().map((l: any) => l.event)).toEqual(['tool_request', null]);
+    await run.complete('completed');
+    await v.until(() => v.messages().some((m: any) => m.type === 'end'));
+    expect(v.messages().find((m: any) => m.type === 'end')).toEqual({ type: 'end', status: 'completed', last_sequence: 2 });
+    v.ws.close();
+
+    const late = await viewer(run.id);
+    await late.until(() => late.messages().some((m: any) => m.type === 'end'));
+    late.ws.close();
+
+    const stored = await callJson<any[]>(`/runs/${run.id}/logs`);
+    expect(stored[0]).toMatchObject({ line: '▸ shell ls', event: 'tool_request' });
+    const text = await call(`/runs/${run.id}/logs/download`);
+    expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(text.headers.get('content-disposition')).toBe(`attachment; filename="run-${run.id}.log"`);
+    expect(await text.text()).toBe('[event] ▸ shell ls\n[stdout] file.txt\n');
+    const bad = await run.postRaw([{ stream: 'stdout', line: 'x', sequence: 3, event: 'Not A Name' }]);
+    expect(bad.status).toBe(422);
   });
 
   it('records a gap in the worker numbering instead of hiding it', async () => {

@@ -17,6 +17,7 @@ const expectedOperations = [
   'GET /runs/{run_id}',
   'POST /runs/{run_id}/cancel',
   'GET /runs/{run_id}/logs',
+  'GET /runs/{run_id}/logs/download',
   'GET /runs/{run_id}/logs/stream',
   'GET /runs/{run_id}/artifacts',
   'GET /runs/{run_id}/artifacts/{artifact_id}',

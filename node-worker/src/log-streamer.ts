@@ -59,9 +59,10 @@ export class LogStreamer {
     return this.dropped;
   }
 
-  add(stream: Stream, text: string): void {
+  /** Queues one line; `event` names the agent's structured event it shows, if any. */
+  add(stream: Stream, text: string, event?: string): void {
     if (this.closed || this.leaseLost) return;
-    for (const part of splitLine(text, this.opts.maxLineChars)) this.push(stream, part);
+    for (const part of splitLine(text, this.opts.maxLineChars)) this.push(stream, part, event);
     if (this.buffer.length >= this.opts.flushLines || this.bufferedBytes >= this.opts.flushBytes) this.kick();
     else this.schedule(this.opts.flushMs);
   }
@@ -80,9 +81,9 @@ export class LogStreamer {
     return { delivered: this.buffer.length === 0 && !this.leaseLost };
   }
 
-  private push(stream: Stream, line: string): void {
+  private push(stream: Stream, line: string, event?: string): void {
     if (this.buffer.length >= this.opts.maxBufferedLines) this.dropOldest();
-    this.buffer.push({ stream, line, sequence: this.nextSequence++ });
+    this.buffer.push(event ? { stream, line, sequence: this.nextSequence++, event } : { stream, line, sequence: this.nextSequence++ });
     this.bufferedBytes += line.length;
   }
 

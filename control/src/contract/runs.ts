@@ -85,5 +85,6 @@ export const LogLine = z
     line: z.string(),
     attempt: z.number().int().openapi({ description: 'The attempt that wrote the line; 0 for the control plane\'s own notes.' }),
     at: timestamp,
+    event: z.string().nullable().openapi({ description: 'The agent\'s structured event this line shows (message, tool_request, tool_response, error, complete, …), or null.' }),
   })
   .openapi('LogLine');

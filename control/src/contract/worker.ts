@@ -107,6 +107,11 @@ export const LogLine = z.object({
   stream: z.enum(logStreams).default('stdout'),
   line: z.string().max(65_536),
   sequence: z.number().int().min(1),
+  event: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a short lowercase name such as tool_request')
+    .optional()
+    .openapi({ description: 'The agent\'s structured event this line shows: message, tool_request, tool_response, error, complete, …' }),
 });
 
 export const WorkerLogBatch = z.object({ lines: z.array(LogLine).min(1).max(1000) }).openapi('WorkerLogBatch');

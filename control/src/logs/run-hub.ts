@@ -11,6 +11,8 @@ export interface IncomingLine {
   stream: LogStream;
   line: string;
   sequence: number;
+  /** The agent's structured event this line shows (`message`, `tool_request`, …), if any. */
+  event?: string | undefined;
 }
 
 /** A stored line; `sequence` is the hub's own, gap-free across attempts and control-plane notes. */
@@ -20,6 +22,7 @@ export interface StoredLine {
   stream: LogStream;
   line: string;
   at: string;
+  event: string | null;
 }
 
 export interface AppendResult {
@@ -85,18 +88,20 @@ export class RunHub extends DurableObject<Env> {
         if (l.sequence > highest + 1) {
           stored.push(this.insert(attempt, null, 'system', `[flight-control] gap: lines ${highest + 1}-${l.sequence - 1} of attempt ${attempt} never arrived`, at));
         }
+        const event = l.event ?? null;
         const row = this.sql
           .exec<{ sequence: number }>(
-            'INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?) RETURNING sequence',
+            'INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at, event) VALUES (?, ?, ?, ?, ?, ?) RETURNING sequence',
             attempt,
             l.sequence,
             l.stream,
             l.line,
             at,
+            event,
           )
           .toArray()[0];
         if (row) {
-          stored.push({ sequence: row.sequence, attempt, stream: l.stream, line: l.line, at });
+          stored.push({ sequence: row.sequence, attempt, stream: l.stream, line: l.line, at, event });
           appended++;
         }
         highest = Math.max(highest, l.sequence);
@@ -117,6 +122,7 @@ export class RunHub extends DurableObject<Env> {
     if (status !== 'running') this.sql.exec("DELETE FROM state WHERE key = 'lease'");
     this.send({ type: 'status', status }, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
     if (FINAL.has(status)) {
+      this.send(this.endMessage(status), '');
       const days = Number(this.env.ORCH_LOG_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
       const ms = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
       await this.ctx.storage.setAlarm(Date.now() + ms);
@@ -134,6 +140,7 @@ export class RunHub extends DurableObject<Env> {
   /** `/stream?after=N`: a WebSocket when the request asks to upgrade, Server-Sent Events otherwise. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === '/text') return this.openText();
     const after = Math.max(0, Number(url.searchParams.get('after') ?? request.headers.get('Last-Event-ID') ?? 0) || 0);
     if (request.headers.get('Upgrade')?.toLowerCase() === 'websocket') return this.openWebSocket(after, request.headers.get('Sec-WebSocket-Protocol'));
     return this.openSse(after);
@@ -157,6 +164,7 @@ export class RunHub extends DurableObject<Env> {
     }
     const status = this.currentStatus();
     if (status) server.send(JSON.stringify({ type: 'status', status }));
+    if (status && FINAL.has(status)) server.send(JSON.stringify(this.endMessage(status)));
     const headers = new Headers();
     // A browser that authenticated through a subprotocol expects one echoed back.
     const offered = protocols?.split(',').map((p) => p.trim()).find((p) => p === 'flight-control');
@@ -179,6 +187,25 @@ export class RunHub extends DurableObject<Env> {
     });
   }
 
+  /** The whole stored log as text, one `[stream] line` per line (the original's run-output.log form). */
+  private openText(): Response {
+    let after = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        const page = this.read(after, REPLAY_PAGE);
+        if (page.length === 0) return controller.close();
+        after = page[page.length - 1]!.sequence;
+        controller.enqueue(encoder.encode(page.map((l) => `[${l.stream}] ${l.line}\n`).join('')));
+      },
+    });
+    return new Response(body, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+  }
+
+  /** Sent once a run has ended: its final status and how long its log is. */
+  private endMessage(status: string): { type: 'end'; status: string; last_sequence: number } {
+    return { type: 'end', status, last_sequence: this.lastSequence() };
+  }
+
   private broadcast(lines: StoredLine[]): void {
     if (lines.length === 0) return;
     this.send({ type: 'log', lines }, lines.map(sseLine).join(''));
@@ -193,7 +220,7 @@ export class RunHub extends DurableObject<Env> {
         // A socket that is closing; its close handler tidies up.
       }
     }
-    for (const viewer of this.sse) this.write(viewer, sseText);
+    if (sseText) for (const viewer of this.sse) this.write(viewer, sseText);
   }
 
   private write(viewer: SseViewer, text: string): void {
@@ -218,6 +245,9 @@ export class RunHub extends DurableObject<Env> {
     )`);
     this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS lines_by_worker_sequence ON lines (attempt, worker_sequence) WHERE worker_sequence IS NOT NULL');
     this.sql.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    // Hubs created before lines carried the agent's event kind gain the column in place.
+    const columns = this.sql.exec<{ name: string }>('PRAGMA table_info(lines)').toArray();
+    if (!columns.some((c) => c.name === 'event')) this.sql.exec('ALTER TABLE lines ADD COLUMN event TEXT');
   }
 
   private currentStatus(): string | null {
@@ -236,13 +266,13 @@ export class RunHub extends DurableObject<Env> {
     const { sequence } = this.sql
       .exec<{ sequence: number }>('INSERT INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?) RETURNING sequence', attempt, workerSequence, stream, line, at)
       .one();
-    return { sequence, attempt, stream, line, at };
+    return { sequence, attempt, stream, line, at, event: null };
   }
 
   read(after: number, limit: number): StoredLine[] {
     return this.sql
-      .exec<{ sequence: number; attempt: number; stream: string; line: string; at: string }>(
-        'SELECT sequence, attempt, stream, line, at FROM lines WHERE sequence > ? ORDER BY sequence LIMIT ?',
+      .exec<{ sequence: number; attempt: number; stream: string; line: string; at: string; event: string | null }>(
+        'SELECT sequence, attempt, stream, line, at, event FROM lines WHERE sequence > ? ORDER BY sequence LIMIT ?',
         after,
         limit,
       )

@@ -111,6 +111,23 @@ export const runRoutes = createRouter()
   .openapi(
     createRoute({
       method: 'get',
+      path: '/runs/{run_id}/logs/download',
+      tags,
+      summary: 'Download the whole stored log as plain text, one `[stream] line` per line',
+      request: { params: runId },
+      responses: { 200: { description: 'The log', content: { 'text/plain': { schema: z.string() } } }, ...errorResponses },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').run_id;
+      if (!(await findRun(openDb(c.env.DB), c.get('auth').workspaceId, id))) throw notFound('Run');
+      const text = await runHubFor(c.env, id).fetch('https://run-hub/text');
+      c.header('Content-Disposition', `attachment; filename="run-${id}.log"`);
+      return c.body(text.body as ReadableStream, 200, { 'Content-Type': 'text/plain; charset=utf-8' }) as never;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
       path: '/runs/{run_id}/logs/stream',
       tags,
       summary: 'Follow the run\'s log live: a WebSocket on Upgrade, Server-Sent Events otherwise',
