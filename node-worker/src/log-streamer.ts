@@ -44,7 +44,9 @@ export class LogStreamer {
     this.opts = {
       flushLines: options.flushLines ?? 100,
       flushMs: options.flushMs ?? 100,
-      flushBytes: options.flushBytes ?? 256 * 1024,
+      // Characters, not bytes: even at six JSON bytes per character (escaped control codes) a batch
+      // stays under the control plane's 1 MiB body limit.
+      flushBytes: options.flushBytes ?? 160 * 1024,
       maxBufferedLines: options.maxBufferedLines ?? 100_000,
       maxLineChars: options.maxLineChars ?? 16 * 1024,
     };
