@@ -1,36 +1,16 @@
 // API keys: shown once, hashed at rest, scoped to a workspace, capped by role, revocable at once.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique, userWithKey, ids, expectError } from './helpers.ts';
 
-type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
-
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 async function createWorkspace(): Promise<string> {
   const slug = unique('keys');
   return (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
 }
 
-/** A new user with the given membership and a key of the same role, made through the API. */
-async function userWithKey(workspace: string, role: MemberRole) {
-  const member = await callJson(`/workspaces/${workspace}/members`, { body: { username: unique(role), role }, workspace }, 201);
-  const created = await callJson('/api-keys', { body: { name: 'login', role, user_id: member.user_id }, workspace }, 201);
-  return { userId: member.user_id as string, key: created.key as string, keyId: created.id as string };
-}
 
-async function ids(res: Response): Promise<string[]> {
-  return ((await res.json()) as { id: string }[]).map((row) => row.id);
-}
 
-async function expectError(res: Response, status: number, code: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  const body = JSON.parse(text);
-  expect(body.code).toBe(code);
-  return body;
-}
 
 describe('creating keys', () => {
   it('returns the plaintext key once, which then works for requests as its user', async () => {

@@ -1,11 +1,9 @@
 // Who may do what: authentication failures, workspace isolation, and the role × action matrix.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique } from './helpers.ts';
 
 type Role = 'owner' | 'admin' | 'member' | 'viewer' | 'worker';
 
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 async function createWorkspace(): Promise<string> {
   const slug = unique('ws');

@@ -2,11 +2,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createKeyRing } from '../src/crypto/fernet.ts';
-import { sha256Hex } from '../src/db/ids.ts';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique, memberKey } from './helpers.ts';
 
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 async function storedCiphertext(id: string): Promise<string> {
   const row = await env.DB.prepare('SELECT encrypted_value FROM credentials WHERE id = ?1').bind(id).first<{ encrypted_value: string }>();
@@ -19,21 +16,6 @@ async function decryptStored(id: string): Promise<string> {
   return keyRing.decrypt(await storedCiphertext(id));
 }
 
-/** A user who is a plain member of the default workspace, with a member key; made straight in D1. */
-async function memberKey(): Promise<string> {
-  const userId = unique('member-user');
-  const token = `fc_test_${unique('member-token')}`;
-  await env.DB.batch([
-    env.DB.prepare('INSERT INTO users (id, username) VALUES (?1, ?1)').bind(userId),
-    env.DB.prepare("INSERT INTO workspace_members (id, workspace_id, user_id, role) VALUES (?1, 'default', ?2, 'member')").bind(`${userId}-m`, userId),
-    env.DB.prepare("INSERT INTO api_keys (id, name, key_hash, prefix, role, user_id, workspace_id) VALUES (?1, 'test', ?2, 'fc_test', 'member', ?3, 'default')").bind(
-      `${userId}-k`,
-      await sha256Hex(token),
-      userId,
-    ),
-  ]);
-  return token;
-}
 
 describe('credentials', () => {
   it('stores a credential and answers with everything but the value', async () => {

@@ -1,5 +1,7 @@
 // Helpers for control-plane tests: call the Worker through its real fetch handler.
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
+import { sha256Hex } from '../src/db/ids.ts';
 
 export const ADMIN_KEY = 'admin';
 
@@ -38,4 +40,47 @@ export async function callJson<T = any>(path: string, options: CallOptions = {},
     throw new Error(`${options.method ?? 'GET'} ${path}: expected ${expectStatus}, got ${res.status}: ${text}`);
   }
   return (text ? JSON.parse(text) : null) as T;
+}
+
+let serial = 0;
+/** A name no other call in this test file has used. */
+export const unique = (base: string) => `${base}-${++serial}`;
+
+export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
+
+/** A user who is a plain member of the default workspace, with a member key; made straight in D1. */
+export async function memberKey(): Promise<string> {
+  const userId = unique('member-user');
+  const token = `fc_test_${unique('member-token')}`;
+  await env.DB.batch([
+    env.DB.prepare('INSERT INTO users (id, username) VALUES (?1, ?1)').bind(userId),
+    env.DB.prepare("INSERT INTO workspace_members (id, workspace_id, user_id, role) VALUES (?1, 'default', ?2, 'member')").bind(`${userId}-m`, userId),
+    env.DB.prepare("INSERT INTO api_keys (id, name, key_hash, prefix, role, user_id, workspace_id) VALUES (?1, 'test', ?2, 'fc_test', 'member', ?3, 'default')").bind(
+      `${userId}-k`,
+      await sha256Hex(token),
+      userId,
+    ),
+  ]);
+  return token;
+}
+
+/** A new user with the given membership in `workspace` and a key of the same role, made through the API. */
+export async function userWithKey(workspace: string, role: MemberRole) {
+  const member = await callJson(`/workspaces/${workspace}/members`, { body: { username: unique(role), role }, workspace }, 201);
+  const created = await callJson('/api-keys', { body: { name: 'test', role, user_id: member.user_id }, workspace }, 201);
+  return { userId: member.user_id as string, key: created.key as string, keyId: created.id as string };
+}
+
+/** The ids of a JSON list response. */
+export async function ids(res: Response): Promise<string[]> {
+  return ((await res.json()) as { id: string }[]).map((row) => row.id);
+}
+
+/** Asserts an error response's status and code, and returns its body. */
+export async function expectError(res: Response, status: number, code: string) {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  const body = JSON.parse(text);
+  expect(body.code).toBe(code);
+  return body;
 }

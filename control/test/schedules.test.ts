@@ -1,11 +1,8 @@
 // Schedules: cron triggers for a workspace's jobs, validated on the way in, with a correct next_run_at.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/db/ids.ts';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique, memberKey } from './helpers.ts';
 
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 async function createJob(workspace?: string): Promise<{ id: string; name: string }> {
   return callJson('/jobs', { workspace, body: { name: unique('scheduled job'), task_prompt: 'do the thing' } }, 201);
@@ -16,21 +13,6 @@ async function createWorkspace(): Promise<string> {
   return (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
 }
 
-/** A user who is a plain member of the default workspace, with a member key; made straight in D1. */
-async function memberKey(): Promise<string> {
-  const userId = unique('member-user');
-  const token = `fc_test_${unique('member-token')}`;
-  await env.DB.batch([
-    env.DB.prepare('INSERT INTO users (id, username) VALUES (?1, ?1)').bind(userId),
-    env.DB.prepare("INSERT INTO workspace_members (id, workspace_id, user_id, role) VALUES (?1, 'default', ?2, 'member')").bind(`${userId}-m`, userId),
-    env.DB.prepare("INSERT INTO api_keys (id, name, key_hash, prefix, role, user_id, workspace_id) VALUES (?1, 'test', ?2, 'fc_test', 'member', ?3, 'default')").bind(
-      `${userId}-k`,
-      await sha256Hex(token),
-      userId,
-    ),
-  ]);
-  return token;
-}
 
 async function expectInvalid(res: Response, field: string) {
   const text = await res.text();

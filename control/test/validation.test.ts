@@ -6,10 +6,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../src/config.ts';
 import { handleError } from '../src/http/errors.ts';
 import { encodeCursor } from '../src/http/pagination.ts';
-import { call, callJson, type CallOptions } from './helpers.ts';
+import { call, callJson, type CallOptions, unique } from './helpers.ts';
 
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 interface Fixture {
   jobId: string;

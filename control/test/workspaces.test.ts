@@ -1,36 +1,16 @@
 // Workspaces and their members: creation, visibility, settings, deletion and the owner rules.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique, userWithKey, ids, expectError } from './helpers.ts';
 
-type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
-
-let serial = 0;
-const unique = (base: string) => `${base}-${++serial}`;
 
 async function createWorkspace(options: { key?: string; workspace?: string } = {}) {
   const slug = unique('team');
   return callJson('/workspaces', { body: { name: `Team ${slug}`, slug }, ...options }, 201);
 }
 
-/** A new user with the given membership in `workspace` and a key of the same role, made through the API. */
-async function userWithKey(workspace: string, role: MemberRole) {
-  const member = await callJson(`/workspaces/${workspace}/members`, { body: { username: unique(role), role }, workspace }, 201);
-  const created = await callJson('/api-keys', { body: { name: 'test', role, user_id: member.user_id }, workspace }, 201);
-  return { userId: member.user_id as string, key: created.key as string };
-}
 
-async function ids(res: Response): Promise<string[]> {
-  return ((await res.json()) as { id: string }[]).map((row) => row.id);
-}
 
-async function expectError(res: Response, status: number, code: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  const body = JSON.parse(text);
-  expect(body.code).toBe(code);
-  return body;
-}
 
 describe('creating workspaces', () => {
   it('creates a workspace with a fresh id and makes the caller its owner', async () => {
