@@ -2,7 +2,7 @@
 // envelope on a 4xx, and a stored credential's value never in any response.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, callJson, type CallOptions } from './helpers.ts';
+import { call, callJson, oneOfEverything, type CallOptions, type Fixture } from './helpers.ts';
 
 const RUNS = 50;
 const TIMEOUT_MS = 30_000;
@@ -12,44 +12,11 @@ const SECRET = `sentinel-${crypto.randomUUID()}-secret`;
 // The value in the valid credential bodies the fuzzer mutates; sent many times, echoed never.
 const SENT_VALUE = `sent-${crypto.randomUUID()}-value`;
 
-interface Fixture {
-  jobId: string;
-  runId: string;
-  credId: string;
-  scheduleId: string;
-  workspaceId: string;
-  memberUserId: string;
-  workerKey: string;
-  workerId: string;
-  leaseToken: string;
-}
-
 let f: Fixture;
 
 beforeAll(async () => {
   await callJson('/credentials', { body: { name: 'sentinel', env_var: 'SENTINEL', value: SECRET, description: 'must never be shown' } }, 201);
-  const workerKey = (await callJson('/api-keys', { body: { name: 'fuzz worker', role: 'worker' } }, 201)).key;
-  const worker = await callJson('/workers/register', { key: workerKey, body: { name: 'fuzz worker' } }, 201);
-  // Queued first, so it is the run the fixture worker claims; lease-fenced calls then reach their handlers.
-  const run = await callJson('/runs', { body: { task_prompt: 'fuzz target' } }, 201);
-  const claimed = await callJson('/workers/claim', { key: workerKey, body: { worker_id: worker.id } }, 200);
-  expect(claimed.runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.id]);
-  const job = await callJson('/jobs', { body: { name: 'fuzz job', task_prompt: 'p' } }, 201);
-  const cred = await callJson('/credentials', { body: { name: 'fuzz-target', env_var: 'TARGET', value: SENT_VALUE } }, 201);
-  const schedule = await callJson('/schedules', { body: { job_definition_id: job.id, cron_expression: '@daily' } }, 201);
-  const ws = await callJson('/workspaces', { body: { name: 'Fuzz', slug: 'fuzz' } }, 201);
-  const member = await callJson(`/workspaces/${ws.id}/members`, { body: { username: 'fuzz-member' } }, 201);
-  f = {
-    jobId: job.id,
-    runId: run.id,
-    credId: cred.id,
-    scheduleId: schedule.id,
-    workspaceId: ws.id,
-    memberUserId: member.user_id,
-    workerKey,
-    workerId: worker.id,
-    leaseToken: claimed.runs[0].lease_token,
-  };
+  f = await oneOfEverything({ credentialValue: SENT_VALUE, claim: true });
 });
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -81,7 +48,7 @@ const jobBody = () => ({
   priority: 1,
   max_attempts: 2,
 });
-const lease = () => ({ 'x-lease-token': f.leaseToken });
+const lease = () => ({ 'x-lease-token': f.leaseToken ?? '' });
 
 // A claim parks for up to wait_seconds when nothing is queued; the property is about input
 // handling, not waiting, so generated waits are cut to zero.

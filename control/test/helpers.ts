@@ -84,3 +84,46 @@ export async function expectError(res: Response, status: number, code: string) {
   expect(body.code).toBe(code);
   return body;
 }
+
+/** One of every resource, for tests that exercise every endpoint. */
+export interface Fixture {
+  jobId: string;
+  runId: string;
+  credId: string;
+  scheduleId: string;
+  workspaceId: string;
+  memberUserId: string;
+  workerKey: string;
+  workerId: string;
+  /** The run's lease when `claim` was asked for, so lease-fenced calls reach their handlers. */
+  leaseToken: string | null;
+}
+
+export async function oneOfEverything(options: { credentialValue?: string; claim?: boolean } = {}): Promise<Fixture> {
+  const workerKey = (await callJson('/api-keys', { body: { name: unique('fixture worker'), role: 'worker' } }, 201)).key as string;
+  const worker = await callJson('/workers/register', { key: workerKey, body: { name: 'fixture worker' } }, 201);
+  const run = await callJson('/runs', { body: { task_prompt: 'fixture run' } }, 201);
+  let leaseToken: string | null = null;
+  if (options.claim) {
+    const claimed = await callJson('/workers/claim', { key: workerKey, body: { worker_id: worker.id } }, 200);
+    expect(claimed.runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.id]);
+    leaseToken = claimed.runs[0].lease_token;
+  }
+  const job = await callJson('/jobs', { body: { name: unique('fixture job'), task_prompt: 'p' } }, 201);
+  const cred = await callJson('/credentials', { body: { name: unique('fixture-cred'), env_var: 'FIXTURE', value: options.credentialValue ?? 'fixture-value' } }, 201);
+  const schedule = await callJson('/schedules', { body: { job_definition_id: job.id, cron_expression: '@daily' } }, 201);
+  const slug = unique('fixture-ws');
+  const ws = await callJson('/workspaces', { body: { name: slug, slug } }, 201);
+  const member = await callJson(`/workspaces/${ws.id}/members`, { body: { username: unique('fixture-member') } }, 201);
+  return {
+    jobId: job.id,
+    runId: run.id,
+    credId: cred.id,
+    scheduleId: schedule.id,
+    workspaceId: ws.id,
+    memberUserId: member.user_id,
+    workerKey,
+    workerId: worker.id,
+    leaseToken,
+  };
+}

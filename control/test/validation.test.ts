@@ -6,42 +6,13 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../src/config.ts';
 import { handleError } from '../src/http/errors.ts';
 import { encodeCursor } from '../src/http/pagination.ts';
-import { call, callJson, type CallOptions, unique } from './helpers.ts';
+import { call, callJson, oneOfEverything, unique, type CallOptions, type Fixture } from './helpers.ts';
 
-
-interface Fixture {
-  jobId: string;
-  runId: string;
-  credId: string;
-  scheduleId: string;
-  workspaceId: string;
-  memberUserId: string;
-  workerKey: string;
-  workerId: string;
-}
 
 let f: Fixture;
 
 beforeAll(async () => {
-  const job = await callJson('/jobs', { body: { name: unique('validation job'), task_prompt: 'p' } }, 201);
-  const run = await callJson('/runs', { body: { task_prompt: 'p' } }, 201);
-  const cred = await callJson('/credentials', { body: { name: unique('validation-cred'), env_var: 'V', value: 'v' } }, 201);
-  const schedule = await callJson('/schedules', { body: { job_definition_id: job.id, cron_expression: '@daily' } }, 201);
-  const slug = unique('validation-ws');
-  const ws = await callJson('/workspaces', { body: { name: slug, slug } }, 201);
-  const member = await callJson(`/workspaces/${ws.id}/members`, { body: { username: unique('validation-user') } }, 201);
-  const workerKey = (await callJson('/api-keys', { body: { name: 'validation worker', role: 'worker' } }, 201)).key;
-  const worker = await callJson('/workers/register', { key: workerKey, body: { name: 'validation worker' } }, 201);
-  f = {
-    jobId: job.id,
-    runId: run.id,
-    credId: cred.id,
-    scheduleId: schedule.id,
-    workspaceId: ws.id,
-    memberUserId: member.user_id,
-    workerKey,
-    workerId: worker.id,
-  };
+  f = await oneOfEverything();
 });
 
 interface BodyEndpoint {
