@@ -5,6 +5,7 @@ import { ControlPlaneClient } from './client.ts';
 import { parseWorkerConfig, WorkerConfigError, type WorkerConfig } from './config.ts';
 import { secretsInEnv } from './mask.ts';
 import { createRunner } from './runner.ts';
+import { sweepWorkRoot } from './sweep.ts';
 import { Worker, type WorkerLog } from './worker.ts';
 
 /** After the second signal, how long cancelled runs get to report before the process exits anyway. */
@@ -73,4 +74,6 @@ process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
 log.info('starting', { server: config.serverUrl, name: config.workerName, concurrency: config.concurrency, goose: config.gooseBin });
+// Agents a killed predecessor left running would otherwise run on, unseen, beside ours.
+await sweepWorkRoot(config.workRoot, log);
 worker.start();

@@ -54,8 +54,8 @@ export function spawnGroup(command: string, args: string[], opts: SpawnOptions):
 }
 
 /** SIGINT (goose stops its turn), SIGTERM, SIGKILL — each to the whole group, each given `graceMs`. */
-export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+export async function stopGroup(pgid: number, graceMs: number, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL']): Promise<void> {
+  for (const signal of signals) {
     if (!groupAlive(pgid)) return;
     try {
       process.kill(-pgid, signal);

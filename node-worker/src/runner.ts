@@ -9,6 +9,7 @@ import { ARTIFACTS_ENV, MAX_ARTIFACTS, uploadArtifacts } from './artifacts.ts';
 import { LogStreamer } from './log-streamer.ts';
 import { createMasker, type Masker } from './mask.ts';
 import { spawnGroup, type GroupProcess } from './process.ts';
+import { recordAgentGroup, recordWorker } from './sweep.ts';
 import type { ExecuteRun, StopReason, WorkerLog } from './worker.ts';
 
 export interface RunnerDeps {
@@ -47,7 +48,7 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
     void agentProcess?.stop();
   };
   const streamer = new LogStreamer((lines) => client.logs(run.run_id, run.lease_token, lines), { onLeaseLost: () => end('lease_lost') });
-  const emit = (line: ParsedLine) => streamer.add(line.stream, mask(line.text));
+  const emit = (line: ParsedLine) => streamer.add(line.stream, mask(line.text), line.event);
   const onStop = () => end(stopReason(stop.reason));
   if (stop.aborted) onStop();
   else stop.addEventListener('abort', onStop, { once: true });
@@ -73,6 +74,8 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
     } else {
       await mkdir(deps.workRoot, { recursive: true });
       runDir = await mkdtemp(join(deps.workRoot, `run-${run.run_id}-`));
+      const dir = runDir;
+      await recordWorker(dir);
       const workDir = join(runDir, 'work');
       artifactsDir = join(runDir, 'artifacts');
       await mkdir(workDir, { recursive: true });
@@ -90,6 +93,12 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
       emit({ stream: 'system', text: `attempt ${run.attempt}/${run.max_attempts}: starting ${agent.type} (${describeArgs(launch.args)})` });
       const result = await runAgent(launch.command, launch.args, launch.env, workDir, launch.output, emit, run.timeout_seconds, end, deps.stopGraceMs, (p) => {
         agentProcess = p;
+        // If this worker dies outright, the next one to start on this work root stops the agent by it.
+        try {
+          recordAgentGroup(dir, p.pid);
+        } catch (err) {
+          log.warn('could not record the agent process group', { run_id: run.run_id, error: String(err) });
+        }
         if (ended) void p.stop();
       });
       exitCode = result.exitCode;

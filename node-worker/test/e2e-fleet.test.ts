@@ -1,5 +1,6 @@
 // End to end with a fleet: two real node-worker processes (four runs at a time each) share one control
 // plane whose leases are short, so a worker killed mid-run loses its run to the other within seconds.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesWith, startStack, type RunView, type Stack, type WorkerProcess } from './fixtures/stack.ts';
@@ -103,8 +104,19 @@ describe('a fleet of node-workers', { timeout: 90_000 }, () => {
       expect(logs.some((l) => l.stream === 'system' && l.line === '[flight-control] worker lost; run requeued for attempt 2')).toBe(true);
       expect(logs.some((l) => l.stream === 'stdout' && l.line === `retried ${marker}`)).toBe(true);
       expect(logs.some((l) => l.stream === 'system' && l.line.startsWith('attempt 2/2: starting goose'))).toBe(true);
+
+      // The first attempt's goose and tool outlived their worker; a worker started on the same work
+      // directory stops them and removes the run directory before it takes any run.
+      expect(processesWith(`sleep ${seconds}`).length).toBeGreaterThan(0);
+      const runDirs = () => readdirSync(stack.workDir).filter((name) => name.startsWith(`run-${created.id}-`));
+      expect(runDirs()).toHaveLength(1);
+      const restarted = await stack.startWorker('fleet-c');
+      expect(restarted.output).toContain(`swept run left by a stopped worker {"run_id":"${created.id}"`);
+      expect(processesWith(`sleep ${seconds}`)).toEqual([]);
+      expect(processesWith(marker)).toEqual([]);
+      expect(runDirs()).toEqual([]);
     } finally {
-      // Nothing stops an agent whose worker was killed outright: end the first attempt's goose and tool here.
+      // Should the sweep have failed, end the first attempt's goose and tool here.
       for (const pid of [...processesWith(marker), ...processesWith(`sleep ${seconds}`)]) {
         try {
           process.kill(pid, 'SIGKILL');

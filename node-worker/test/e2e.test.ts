@@ -93,7 +93,8 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const text = logs.map((l) => l.line).join('\n');
     expect(logs.some((l) => l.stream === 'stdout' && l.line === marker)).toBe(true);
     expect(logs.some((l) => l.stream === 'stdout' && l.line === 'key=***')).toBe(true);
-    expect(logs.some((l) => l.stream === 'event' && l.line.startsWith('▸ shell'))).toBe(true);
+    expect(logs.some((l) => l.stream === 'event' && l.event === 'tool_request' && l.line.startsWith('▸ shell'))).toBe(true);
+    expect(logs.some((l) => l.event === 'complete')).toBe(true);
     expect(text).toContain('I ran the command; it printed the marker and wrote the proof file.');
     expect(text).not.toContain(SECRET);
     // What the agent left in its artifacts directory was uploaded before the directory went.
@@ -194,9 +195,9 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const viewers = Array.from({ length: 5 }, () => watchRun(created.id));
     await stack.waitFor('the run to be running', async () => (await stack.api<RunView>('GET', `/runs/${created.id}`)).status === 'running');
 
-    // A viewer drops mid-run, then the control plane goes away for two seconds while the tool runs.
+    // A viewer drops mid-run, then the control plane goes away for ten seconds while the tool runs and prints.
     viewers[0]!.drop();
-    await stack.restartControl(2_000);
+    await stack.restartControl(10_000);
 
     const { run } = await stack.followRun(created.id);
     expect(run.status).toBe('completed');
