@@ -26,6 +26,11 @@ describe('GooseAgent.prepare', () => {
     expect(launch.args).toEqual(['run', '-q', '--no-session', '--output-format', 'stream-json', '-t', 'do it', '--max-turns', '7', '--provider', 'openai', '--model', 'claude-x']);
   });
 
+  it('allows 60 turns unless the job says otherwise, as the original did', async () => {
+    const launch = await agent.prepare(runIn());
+    expect(launch.args.slice(launch.args.indexOf('--max-turns'), launch.args.indexOf('--max-turns') + 2)).toEqual(['--max-turns', '60']);
+  });
+
   it('isolates goose in the run directory and keeps it in auto mode', async () => {
     const run = runIn({ env: { OPENAI_HOST: 'http://x', GOOSE_MODE: 'approve', HOME: '/root' } });
     const { env } = await agent.prepare(run);

@@ -12,7 +12,8 @@ export interface GooseDefaults {
   model: string;
 }
 
-export const DEFAULT_MAX_TURNS = 1000;
+/** The original worker's default for `agent_config.max_turns` (goose's own is 1000). */
+export const DEFAULT_MAX_TURNS = 60;
 const DEFAULT_EXTENSION_TIMEOUT_SECONDS = 300;
 /** Linux refuses a single argument over 128 KiB; longer prompts go through a file instead of -t. */
 const MAX_ARG_BYTES = 100_000;
