@@ -20,7 +20,7 @@ export const ApiKey = z
     prefix: z.string().openapi({ description: 'The first characters of the key, to tell keys apart.', example: 'fc_AbCdEfGh' }),
     role: keyRole,
     user_id: z.string(),
-    workspace_id: z.string().openapi({ description: 'The only workspace the key works in.' }),
+    workspace_id: z.string().openapi({ description: 'The workspace the key was created in. A worker key works only there; a person\'s key works wherever its user is a member, capped by its role.' }),
     created_at: timestamp,
     last_used_at: timestamp.nullable(),
     revoked_at: timestamp.nullable(),

@@ -21,7 +21,7 @@ export const apiKeysRoutes = createRouter()
       tags,
       summary: 'Create a key for yourself, or (admin) for another member; the key is shown only in this response',
       description:
-        "The key's role may not exceed your own effective role, nor the role of the member it is for. `worker` keys need at least `member`. The key works only in the current workspace.",
+        "The key's role may not exceed your own effective role, nor the role of the member it is for. `worker` keys need at least `member`. A `worker` key works only in the current workspace; a person's key works in every workspace its user belongs to, never above the key's role or the membership there.",
       request: jsonBody(ApiKeyCreate),
       responses: { 201: jsonResponse(ApiKeyCreated, 'The new key, with its plaintext `key`'), ...errorResponses },
     }),
