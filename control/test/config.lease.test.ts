@@ -10,6 +10,11 @@ describe('ORCH_LEASE_SECONDS', () => {
     expect((await parseConfig({ ORCH_MASTER_KEY: masterKey() })).leaseSeconds).toBe(60);
     const registered = await callJson('/workers/register', { body: { name: 'timings' } }, 201);
     expect(registered).toMatchObject({ lease_seconds: 60, heartbeat_interval_seconds: 15 });
+    // Claims and heartbeats repeat the interval, so running workers follow a changed lease length.
+    const claimed = await callJson('/workers/claim', { body: { worker_id: registered.id } }, 200);
+    expect(claimed.heartbeat_interval_seconds).toBe(15);
+    const beat = await callJson('/workers/heartbeat', { body: { worker_id: registered.id, runs: [] } }, 200);
+    expect(beat.heartbeat_interval_seconds).toBe(15);
   });
 
   it('takes a shorter lease, down to 5 s', async () => {

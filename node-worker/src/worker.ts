@@ -26,6 +26,7 @@ const CLAIM_WAIT_SECONDS = 30;
 export class Worker {
   private id: string | null = null;
   private heartbeatMs = 15_000;
+  private heartbeatNudge = new AbortController();
   private readonly active = new Map<string, ActiveRun>();
   private draining = false;
   private readonly shutdown = new AbortController();
@@ -78,7 +79,7 @@ export class Worker {
       const res = await this.client.register({ name: this.config.workerName, labels: this.config.labels, concurrency: this.config.concurrency });
       if (res.ok) {
         this.id = res.data.id;
-        this.heartbeatMs = res.data.heartbeat_interval_seconds * 1000;
+        this.setHeartbeatInterval(res.data.heartbeat_interval_seconds);
         this.log.info('registered', { worker_id: this.id, name: this.config.workerName, labels: this.config.labels });
         return;
       }
@@ -100,6 +101,7 @@ export class Worker {
       const res = await this.client.claim(this.id, free, CLAIM_WAIT_SECONDS, this.shutdown.signal);
       if (res.ok) {
         failures = 0;
+        this.setHeartbeatInterval(res.data.heartbeat_interval_seconds);
         for (const run of res.data.runs) this.begin(run);
         continue;
       }
@@ -133,9 +135,21 @@ export class Worker {
     wake?.();
   }
 
+  // The lease length may change while the worker runs; claims and heartbeats carry the interval that
+  // fits it, and a shorter one cuts the current wait short so no lease runs out in the meantime.
+  private setHeartbeatInterval(seconds: number): void {
+    const ms = seconds * 1000;
+    const shorter = ms < this.heartbeatMs;
+    this.heartbeatMs = ms;
+    if (shorter) {
+      this.heartbeatNudge.abort();
+      this.heartbeatNudge = new AbortController();
+    }
+  }
+
   private async heartbeatLoop(): Promise<void> {
     while (!this.stopped.signal.aborted) {
-      await sleep(this.heartbeatMs, this.stopped.signal);
+      await sleep(this.heartbeatMs, AbortSignal.any([this.stopped.signal, this.heartbeatNudge.signal]));
       if (!this.id || this.active.size === 0) continue;
       const held = [...this.active].map(([run_id, r]) => ({ run_id, lease_token: r.leaseToken }));
       const res = await this.client.heartbeat(this.id, held, this.draining);
@@ -144,6 +158,7 @@ export class Worker {
         this.log.warn('heartbeat failed', { status: res.status, error: res.error });
         continue;
       }
+      this.setHeartbeatInterval(res.data.heartbeat_interval_seconds);
       for (const runId of res.data.lost) this.active.get(runId)?.stop.abort('lease_lost');
       for (const runId of res.data.cancel) this.active.get(runId)?.stop.abort('cancelled');
     }

@@ -61,6 +61,7 @@ export const WorkerHeartbeatResult = z
     leases: z.array(z.object({ run_id: z.string(), lease_expires_at: timestamp })),
     lost: z.array(z.string()).openapi({ description: 'Runs whose lease is no longer this worker\'s: stop them.' }),
     cancel: z.array(z.string()).openapi({ description: 'Runs the user asked to cancel.' }),
+    heartbeat_interval_seconds: z.number().int().openapi({ description: 'How often to heartbeat now; follows the current lease length, so a changed ORCH_LEASE_SECONDS reaches running workers.' }),
   })
   .openapi('WorkerHeartbeatResult');
 
@@ -90,7 +91,9 @@ export const ClaimedRun = z
   })
   .openapi('ClaimedRun');
 
-export const WorkerClaimResult = z.object({ runs: z.array(ClaimedRun) }).openapi('WorkerClaimResult');
+export const WorkerClaimResult = z
+  .object({ runs: z.array(ClaimedRun), heartbeat_interval_seconds: z.number().int().openapi({ description: 'How often to heartbeat now; follows the current lease length, so a changed ORCH_LEASE_SECONDS reaches running workers.' }) })
+  .openapi('WorkerClaimResult');
 
 export const WorkerSignalsQuery = z.object({
   worker_id: workerId,

@@ -126,7 +126,10 @@ export const workerRoutes = createRouter()
       const { leaseSeconds } = await loadConfig(c.env);
       const renewal = await renewLeases(c.env.DB, c.get('auth').workspaceId, body.worker_id, body.runs, leaseSeconds, body.status === 'draining');
       if (!renewal.known) throw workerUnknown();
-      return c.json({ status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel }, 200);
+      return c.json(
+        { status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) },
+        200,
+      );
     },
   )
   .openapi(
@@ -147,7 +150,7 @@ export const workerRoutes = createRouter()
         body.wait_seconds * 1000,
       );
       if (!result.known) throw workerUnknown();
-      return c.json({ runs: await deliverClaims(c, workspaceId, result.runs) }, 200);
+      return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
   )
   .openapi(
