@@ -137,6 +137,8 @@ const endpoints: Record<string, Endpoint> = {
     headers: lease,
     valid: () => ({ status: 'completed', result: 'ok', exit_code: 0, error: null, usage: { input_tokens: 1, output_tokens: 2, total_tokens: 3, cost_usd: 0.5 } }),
   },
+  // After the run has ended: the worker leaves the fleet (and comes back at its next claim).
+  'POST /workers/deregister': { method: 'POST', path: () => '/workers/deregister', worker: true, valid: () => ({ worker_id: f.workerId }) },
 };
 
 // Values known to sit on or past some limit, besides whatever fast-check makes up.

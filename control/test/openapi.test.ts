@@ -48,6 +48,7 @@ const expectedOperations = [
   'GET /system/metrics',
   'POST /workers/register',
   'POST /workers/heartbeat',
+  'POST /workers/deregister',
   'POST /workers/claim',
   'POST /workers/poll',
   'GET /workers/signals',

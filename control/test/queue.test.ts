@@ -69,6 +69,30 @@ describe('the queue', () => {
     expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'agent_failed' });
   });
 
+  it('shows a deregistered worker offline at once and puts a run it still held back in the queue', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'left behind' } }, 201);
+    const w = await register();
+    const [claimed] = (await claim(w.id)).runs;
+    await callJson(`/workers/runs/${run.id}/start`, { headers: lease(claimed.lease_token), method: 'POST' }, 200);
+
+    expect(await callJson(`/workers/deregister`, { body: { worker_id: w.id } }, 200)).toEqual({ status: 'offline', released: 1 });
+
+    const workers = await callJson<any[]>('/system/workers');
+    expect(workers.find((x) => x.id === w.id)).toMatchObject({ status: 'offline', current_run_id: null });
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null, attempt: 1 });
+    const again = await register();
+    expect((await claim(again.id)).runs).toMatchObject([{ run_id: run.id, attempt: 2 }]);
+    // The old worker's lease is fenced off.
+    expect((await call(`/workers/runs/${run.id}/complete`, { body: { status: 'completed' }, headers: lease(claimed.lease_token) })).status).toBe(409);
+  });
+
+  it('answers 404 worker_unknown to deregistering a worker it does not know', async () => {
+    const res = await call('/workers/deregister', { body: { worker_id: 'nobody' } });
+    expect(res.status).toBe(404);
+    expect((await res.json<any>()).code).toBe('worker_unknown');
+  });
+
   it('routes by labels: a run goes only to a worker having all its required labels', async () => {
     await drainQueue();
     const gpuRun = await callJson('/runs', { body: { task_prompt: 'gpu', required_labels: { gpu: 'true' } } }, 201);

@@ -38,6 +38,7 @@ const bodyEndpoints: BodyEndpoint[] = [
   { method: 'POST', path: () => '/workers/register', worker: true },
   { method: 'POST', path: () => '/workers/heartbeat', worker: true },
   { method: 'POST', path: () => '/workers/claim', worker: true },
+  { method: 'POST', path: () => '/workers/deregister', worker: true },
   { method: 'POST', path: () => `/workers/runs/${f.runId}/logs`, worker: true },
   { method: 'POST', path: () => `/workers/runs/${f.runId}/complete`, worker: true },
 ];
@@ -126,6 +127,7 @@ describe('wrong types and missing fields', () => {
     ['POST /workers/register', { name: 'w', concurrency: 0 }, 'concurrency'],
     ['POST /workers/heartbeat', { worker_id: 'w', runs: [{ run_id: 'r' }] }, 'runs.0.lease_token'],
     ['POST /workers/claim', {}, 'worker_id'],
+    ['POST /workers/deregister', { worker_id: '' }, 'worker_id'],
     ['POST /workers/claim', { worker_id: 'w', wait_seconds: 31 }, 'wait_seconds'],
     ['POST /workers/runs/{run}/logs', { lines: [] }, 'lines'],
     ['POST /workers/runs/{run}/logs', { lines: [{ line: 'x', sequence: 0 }] }, 'lines.0.sequence'],

@@ -6,6 +6,7 @@ import {
   WorkerStartResult as StartResult,
   WorkerClaimResult,
   WorkerCompleteResult,
+  WorkerDeregistered,
   WorkerHeartbeatResult,
   WorkerLogResult,
   WorkerRegistered,
@@ -39,6 +40,11 @@ export class ControlPlaneClient {
 
   register(body: { name: string; labels: Record<string, string>; concurrency: number; version?: string }) {
     return this.call('POST', '/workers/register', WorkerRegistered, { body });
+  }
+
+  /** Leaves the fleet: the worker shows offline, and anything it still holds is reaped at once. */
+  deregister(workerId: string) {
+    return this.call('POST', '/workers/deregister', WorkerDeregistered, { body: { worker_id: workerId }, timeoutMs: 5_000 });
   }
 
   heartbeat(workerId: string, runs: HeldLease[], draining: boolean) {

@@ -58,7 +58,7 @@ export class Worker {
     this.loops = [this.claimLoop(), this.heartbeatLoop(), this.signalLoop()];
   }
 
-  /** Stops claiming, lets running runs finish, then resolves. */
+  /** Stops claiming, lets running runs finish, leaves the fleet, then resolves. */
   async drain(): Promise<void> {
     this.draining = true;
     this.shutdown.abort();
@@ -66,6 +66,10 @@ export class Worker {
     await Promise.all([...this.active.values()].map((r) => r.done));
     this.stopped.abort();
     await Promise.all(this.loops);
+    if (!this.id) return;
+    // Best effort: a worker that cannot say goodbye is marked offline once it has been silent a while.
+    const left = await this.client.deregister(this.id);
+    if (!left.ok) this.log.warn('could not deregister; the control plane will mark this worker offline', { status: left.status, error: left.error });
   }
 
   /** Cancels every running run (second signal) and waits for them to report. */

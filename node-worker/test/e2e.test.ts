@@ -227,7 +227,7 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(events).toEqual(stored.map(({ stream, line, sequence }) => ({ stream, line, sequence })));
   });
 
-  it('drains on the first SIGTERM: claims nothing more, lets the running run finish, then exits 0', async () => {
+  it('drains on the first SIGTERM: claims nothing more, lets the running run finish, leaves the fleet, then exits 0', async () => {
     const marker = `drain-${Date.now()}`;
     stack.model.script = { command: `echo ${marker}`, finalText: 'finished while draining', delayMs: 1_500 };
     const created = await stack.createGooseRun(marker);
@@ -238,6 +238,9 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(run.status).toBe('completed');
     expect(run.result).toBe('finished while draining');
     expect(await worker.exited).toBe(0);
+    // It said goodbye: the fleet view shows it offline at once, not 90 s later.
+    const fleet = await stack.api<{ name: string; status: string }[]>('GET', '/system/workers');
+    expect(fleet.filter((w) => w.name === worker.name).map((w) => w.status)).toEqual(['offline']);
 
     // Nothing was claimed after the signal: a new run stays queued.
     const next = await stack.createGooseRun(`${marker}-after`);

@@ -65,6 +65,15 @@ export const WorkerHeartbeatResult = z
   })
   .openapi('WorkerHeartbeatResult');
 
+export const WorkerDeregisterBody = z.object({ worker_id: workerId }).openapi('WorkerDeregister');
+
+export const WorkerDeregistered = z
+  .object({
+    status: z.literal('offline'),
+    released: z.number().int().openapi({ description: 'Runs the worker still held; they go back to the queue (or end) as if its lease had expired.' }),
+  })
+  .openapi('WorkerDeregistered');
+
 export const WorkerClaimBody = z
   .object({
     worker_id: workerId,
@@ -146,6 +155,7 @@ export type WorkerRegisterBody = z.input<typeof WorkerRegisterBody>;
 export type WorkerRegistered = z.infer<typeof WorkerRegistered>;
 export type WorkerHeartbeatBody = z.input<typeof WorkerHeartbeatBody>;
 export type WorkerHeartbeatResult = z.infer<typeof WorkerHeartbeatResult>;
+export type WorkerDeregistered = z.infer<typeof WorkerDeregistered>;
 export type WorkerClaimBody = z.input<typeof WorkerClaimBody>;
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 export type WorkerClaimResult = z.infer<typeof WorkerClaimResult>;

@@ -12,6 +12,8 @@ import {
   WorkerClaimResult,
   WorkerCompleteBody,
   WorkerCompleteResult,
+  WorkerDeregisterBody,
+  WorkerDeregistered,
   WorkerHeartbeatBody,
   WorkerHeartbeatResult,
   WorkerLogBatch,
@@ -29,6 +31,7 @@ import { ApiError, leaseLost } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
 import { checkLease } from '../queue/checkLease.ts';
 import { completeRun } from '../queue/completeRun.ts';
+import { deregisterWorker } from '../queue/deregisterWorker.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
 import { registerWorker } from '../queue/registerWorker.ts';
 import { renewLeases } from '../queue/renewLeases.ts';
@@ -130,6 +133,23 @@ export const workerRoutes = createRouter()
         { status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) },
         200,
       );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/workers/deregister',
+      tags,
+      summary: 'Leave the fleet: the worker shows offline at once and any run it still holds is reaped now',
+      request: jsonBody(WorkerDeregisterBody),
+      responses: { 200: jsonResponse(WorkerDeregistered, 'Offline'), ...errorResponses },
+    }),
+    async (c) => {
+      const { workspaceId } = c.get('auth');
+      const left = await deregisterWorker(c.env.DB, workspaceId, c.req.valid('json').worker_id);
+      if (!left.known) throw workerUnknown();
+      if (left.released > 0) await dispatcherFor(c.env, workspaceId).reap(workspaceId);
+      return c.json({ status: 'offline' as const, released: left.released }, 200);
     },
   )
   .openapi(
