@@ -11,6 +11,8 @@ export WRANGLER_SEND_METRICS := false
 
 PORT ?= 8080
 HOST ?= 127.0.0.1
+# Workers `make run` starts beside the control plane.
+WORKERS ?= 2
 STATE := .state
 VITEST_ARGS ?=
 
@@ -26,9 +28,9 @@ MIGRATE := CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(STA
         build up down logs scale-workers clean
 
 help:
-	@echo 'make run                 start the control plane on http://$(HOST):$(PORT) (PORT=, HOST= to change)'
+	@echo 'make run                 start the control plane on http://$(HOST):$(PORT) and $(WORKERS) workers (PORT=, HOST=, WORKERS= to change)'
 	@echo 'make test                run every test'
-	@echo 'make dev-server          like run, without building the UI'
+	@echo 'make dev-server          the control plane alone, building the UI only if it is missing'
 	@echo 'make dev-worker          start a worker against the local control plane (ORCH_* to configure)'
 	@echo 'make dev-ui              build the UI into ui/dist'
 	@echo 'make db-migrate          apply migrations to the local database in $(STATE)/'
@@ -59,20 +61,17 @@ define prepare_server
 	$(MIGRATE)
 endef
 
-define start_server
-	@echo 'Flight Control: http://$(HOST):$(PORT)  (API docs at /docs, state in $(STATE)/)'
-	exec $(WRANGLER) dev --port $(PORT) --ip $(HOST) --persist-to $(STATE)
-endef
-
+# The whole system: the control plane and WORKERS workers, kept up and stopped in order by scripts/run.ts.
 run: deps
 	$(prepare_server)
 	scripts/build-ui.sh
-	$(start_server)
+	exec $(NODE) scripts/run.ts --port $(PORT) --host $(HOST) --state $(STATE) --workers $(WORKERS)
 
 dev-server: deps
 	$(prepare_server)
 	@test -f ui/dist/index.html || scripts/build-ui.sh
-	$(start_server)
+	@echo 'Flight Control: http://$(HOST):$(PORT)  (API docs at /docs, state in $(STATE)/; no workers: make dev-worker)'
+	exec $(WRANGLER) dev --port $(PORT) --ip $(HOST) --persist-to $(STATE)
 
 # A worker for the local control plane; ORCH_* variables from the environment win.
 dev-worker: deps

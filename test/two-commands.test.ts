@@ -1,16 +1,20 @@
-// `make run` from a clean checkout: generates its secrets, refuses bad config, serves the API and keeps data across restarts.
+// `make run` from a clean checkout: generates its secrets, refuses bad config, serves the API with its own
+// workers running real goose, keeps them up, keeps data across restarts, and leaves no process behind.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer } from '../node-worker/test/fixtures/model-server.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 // Just what `make run` reads; node_modules is shared, and timestamps are kept so make sees it as up to date.
-const CHECKOUT = ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'wrangler.toml', 'scripts', 'control/src', 'migrations', 'ui/index.html'];
+const CHECKOUT = ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'wrangler.toml', 'scripts', 'control/src', 'node-worker/src', 'migrations', 'ui/index.html'];
+const ADMIN = { authorization: 'Bearer admin', 'content-type': 'application/json' };
 
 let repo: string;
+let model: ModelServer;
 let server: ChildProcess | undefined;
 let output = '';
 
@@ -30,7 +34,7 @@ async function startServer(port: number): Promise<string> {
   server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`make run exited ${server.exitCode}:\n${output}`);
     const healthy = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
@@ -40,19 +44,76 @@ async function startServer(port: number): Promise<string> {
   throw new Error(`make run did not become healthy:\n${output}`);
 }
 
-/** Stops the whole group (make, wrangler, workerd) the way Ctrl-C would, and waits for it to go. */
+/** Ctrl-C: SIGINT to make's process group, then waits for make to exit. */
 async function stopServer(): Promise<void> {
   const running = server;
   server = undefined;
   if (!running?.pid || running.exitCode !== null) return;
   const exited = new Promise((done) => running.once('exit', done));
   process.kill(-running.pid, 'SIGINT');
-  const killer = setTimeout(() => process.kill(-running.pid!, 'SIGKILL'), 10_000);
+  const killer = setTimeout(() => process.kill(-running.pid!, 'SIGKILL'), 20_000);
   await exited;
   clearTimeout(killer);
 }
 
-beforeAll(() => {
+/** Processes working in the copied checkout (the control plane, workers, agents), found by their cwd. */
+function processesInRepo(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(repo)) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
+async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, { method, headers: ADMIN, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}:\n${output.slice(-4000)}`);
+}
+
+interface WorkerView {
+  id: string;
+  name: string;
+  status: string;
+}
+
+/** An ad-hoc goose run against the scripted model, followed until it ends. */
+async function runToEnd(base: string): Promise<{ status: string; result: string | null; worker_id: string }> {
+  const run = await api<{ id: string }>(base, 'POST', '/runs', {
+    task_prompt: 'Run the command, then say what happened.',
+    agent_config: { provider: 'openai', model: 'scripted-model', max_turns: 5 },
+    env_vars: { OPENAI_HOST: model.url, OPENAI_API_KEY: 'sk-local' },
+  });
+  return waitFor(
+    `run ${run.id} to end`,
+    async () => {
+      const view = await api<{ status: string; result: string | null; worker_id: string }>(base, 'GET', `/runs/${run.id}`);
+      return ['completed', 'failed', 'timeout', 'cancelled'].includes(view.status) ? view : undefined;
+    },
+    60_000,
+  );
+}
+
+function onlineWorkers(base: string): Promise<WorkerView[]> {
+  return api<WorkerView[]>(base, 'GET', '/system/workers').then((all) => all.filter((w) => w.status !== 'offline'));
+}
+
+beforeAll(async () => {
+  model = await startModelServer({ command: 'echo made-by-make-run', finalText: 'The command ran.' });
   repo = mkdtempSync(join(tmpdir(), 'fc-run-'));
   for (const path of CHECKOUT) {
     mkdirSync(dirname(join(repo, path)), { recursive: true });
@@ -63,6 +124,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await stopServer();
+  await model.close();
   rmSync(repo, { recursive: true, force: true });
 });
 
@@ -93,17 +155,54 @@ describe('make run', { timeout: 120_000 }, () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect((await fetch(`${base}/api/v1/jobs`)).status).toBe(401);
 
-    const admin = { authorization: 'Bearer admin', 'content-type': 'application/json' };
-    const created = await fetch(`${base}/api/v1/jobs`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'survives restart', task_prompt: 'say hi' }) });
-    expect(created.status).toBe(201);
-    const { id } = (await created.json()) as { id: string };
+    const { id } = await api<{ id: string }>(base, 'POST', '/jobs', { name: 'survives restart', task_prompt: 'say hi' });
 
     await stopServer();
+    expect(processesInRepo()).toEqual([]);
     await startServer(port);
 
     expect(readFileSync(join(repo, '.dev.vars'), 'utf8')).toBe(vars);
-    const again = await fetch(`${base}/api/v1/jobs/${id}`, { headers: admin });
-    expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ id, name: 'survives restart' });
+    expect(await api(base, 'GET', `/jobs/${id}`)).toMatchObject({ id, name: 'survives restart' });
+    await stopServer();
+  });
+
+  it('starts two workers that run goose jobs, starts a killed worker or control plane again, and stops everything on Ctrl-C', async () => {
+    const port = await freePort();
+    const base = await startServer(port);
+    const workers = await waitFor('two online workers', async () => {
+      const online = await onlineWorkers(base);
+      return online.length === 2 ? online : undefined;
+    });
+    expect(workers.map((w) => w.name).sort()).toEqual(['local-1', 'local-2']);
+    // The workers hold a worker-role key, not the admin key.
+    const keys = await api<{ name: string; role: string; revoked_at: string | null }[]>(base, 'GET', '/api-keys');
+    expect(keys.filter((k) => k.role === 'worker' && k.revoked_at === null).map((k) => k.name)).toContain('make run: local workers');
+    expect(statSync(join(repo, '.state/local-workers.key')).mode & 0o777).toBe(0o600);
+
+    const first = await runToEnd(base);
+    expect(first).toMatchObject({ status: 'completed', result: 'The command ran.' });
+    expect(workers.map((w) => w.id)).toContain(first.worker_id);
+
+    // A worker killed outright is started again and registers anew.
+    const victim = processesInRepo().find((p) => p.includes('node-worker/src/main.ts'));
+    expect(victim).toBeDefined();
+    process.kill(Number(victim!.split(' ')[0]), 'SIGKILL');
+    await waitFor('a restarted worker to register', async () => {
+      const online = await onlineWorkers(base);
+      return online.some((w) => !workers.some((old) => old.id === w.id)) ? true : undefined;
+    });
+    expect(output).toMatch(/run: local-\d exited \(SIGKILL\); starting it again/);
+
+    // So is a control plane killed outright; the workers find it again and take new work.
+    const control = processesInRepo().find((p) => p.includes('node_modules/.bin/wrangler dev'));
+    expect(control).toBeDefined();
+    process.kill(-Number(control!.split(' ')[0]), 'SIGKILL');
+    await waitFor('the control plane to be started again', async () => (/run: the control plane exited \(SIGKILL\); starting it again/.test(output) ? true : undefined));
+    await waitFor('the control plane to answer again', async () => ((await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false)) ? true : undefined), 60_000);
+    expect(await runToEnd(base)).toMatchObject({ status: 'completed', result: 'The command ran.' });
+
+    await stopServer();
+    expect(output).toMatch(/drained; exiting/);
+    expect(processesInRepo()).toEqual([]);
   });
 });
