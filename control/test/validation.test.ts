@@ -107,6 +107,8 @@ describe('wrong types and missing fields', () => {
   // [endpoint, as METHOD and path template; body; the field the error must name]
   const cases: [string, unknown, string][] = [
     ['POST /runs', { task_prompt: ['not', 'a', 'string'] }, 'task_prompt'],
+    ['POST /runs', null, 'body'],
+    ['POST /jobs', [{ name: 'j', task_prompt: 'p' }], 'body'],
     ['POST /runs', { task_prompt: 'p', priority: 'high' }, 'priority'],
     ['POST /runs', { task_prompt: 'p', required_labels: ['gpu'] }, 'required_labels'],
     ['POST /runs', { task_prompt: 'p', max_attempts: 1.5 }, 'max_attempts'],

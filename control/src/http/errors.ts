@@ -44,12 +44,14 @@ export function invalidField(field: string, message: string): ApiError {
 }
 
 export function fromZodError(error: ZodError, target: string): ApiError {
+  // A problem with the body as a whole (`null`, an array) names the body, not the validator's target.
+  const whole = target === 'json' || target === 'form' ? 'body' : target;
   const fields = error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : target,
+    field: issue.path.length > 0 ? issue.path.join('.') : whole,
     message: issue.message,
   }));
   const detail = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  return new ApiError(422, 'validation_failed', detail || `invalid ${target}`, fields);
+  return new ApiError(422, 'validation_failed', detail || `invalid ${whole}`, fields);
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {
