@@ -24,7 +24,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+/** `entry` replaces wrangler.toml's `main`, e.g. with bench/d1-counting-entry.ts. */
+export async function startControlPlane(options: { entry?: string } = {}): Promise<ControlPlane> {
   const state = mkdtempSync(join(tmpdir(), 'fc-bench-'));
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
   const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
@@ -33,7 +34,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const masterKey = randomBytes(32).toString('base64url') + '=';
   const child: ChildProcess = spawn(
     WRANGLER,
-    ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ORCH_MASTER_KEY:${masterKey}`, '--var', 'ORCH_DEFAULT_ADMIN_KEY:admin', '--log-level', 'error'],
+    ['dev', ...(options.entry ? [options.entry] : []), '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ORCH_MASTER_KEY:${masterKey}`, '--var', 'ORCH_DEFAULT_ADMIN_KEY:admin', '--log-level', 'error'],
     { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
