@@ -40,6 +40,23 @@ describe('creating keys', () => {
     expect(listed.every((k) => !('key' in k) && !('key_hash' in k))).toBe(true);
   });
 
+  it('records when a key was last used, writing at most once a minute', async () => {
+    const created = await callJson('/api-keys', { body: { name: 'used' } }, 201);
+    const lastUsed = async () => (await env.DB.prepare('SELECT last_used_at FROM api_keys WHERE id = ?1').bind(created.id).first<{ last_used_at: string | null }>())?.last_used_at ?? null;
+    await callJson('/users/me', { key: created.key }, 200);
+    for (let i = 0; i < 100 && (await lastUsed()) === null; i++) await new Promise((r) => setTimeout(r, 10));
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    await callJson('/users/me', { key: created.key }, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await lastUsed()).toBe(first);
+    // A use more than a minute after the last one is recorded again.
+    await env.DB.prepare("UPDATE api_keys SET last_used_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(created.id).run();
+    await callJson('/users/me', { key: created.key }, 200);
+    for (let i = 0; i < 100 && (await lastUsed()) === '2000-01-01T00:00:00.000Z'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await lastUsed()).not.toBe('2000-01-01T00:00:00.000Z');
+  });
+
   it('stores only a hash of the key', async () => {
     const created = await callJson('/api-keys', { body: { name: 'hashed' } }, 201);
     const stored = await env.DB.prepare('SELECT key_hash FROM api_keys WHERE id = ?1').bind(created.id).first<{ key_hash: string }>();

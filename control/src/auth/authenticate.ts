@@ -54,7 +54,7 @@ export async function resolveCaller(env: AppEnv['Bindings'], token: string, work
     throw forbidden(`This API key is not valid for workspace '${workspaceId}'`);
   }
   if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
-  waitUntil?.(touchApiKey(env.DB, caller.keyId, nowIso()).catch(() => undefined));
+  if (caller.due) waitUntil?.(touchApiKey(env.DB, caller.keyId, nowIso()).catch(() => undefined));
   return { userId: caller.userId, keyId: caller.keyId, workspaceId, role: effectiveRole(caller.keyRole, caller.memberRole) };
 }
 

@@ -8,20 +8,23 @@ export interface CallerRow {
   revoked: boolean;
   userId: string;
   memberRole: MemberRole | null;
+  /** Whether `last_used_at` is a minute old (or unset), so this use should be recorded. */
+  due: boolean;
 }
 
 export async function findCallerByKeyHash(d1: D1Database, keyHash: string, workspaceId: string): Promise<CallerRow | null> {
   const row = await d1
     .prepare(
       `SELECT k.id AS keyId, k.role AS keyRole, k.workspace_id AS keyWorkspaceId, k.revoked_at IS NOT NULL AS revoked,
-              k.user_id AS userId, m.role AS memberRole
+              k.user_id AS userId, m.role AS memberRole,
+              (k.last_used_at IS NULL OR k.last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')) AS due
          FROM api_keys k
          LEFT JOIN workspace_members m ON m.user_id = k.user_id AND m.workspace_id = ?1
         WHERE k.key_hash = ?2`,
     )
     .bind(workspaceId, keyHash)
-    .first<Omit<CallerRow, 'revoked'> & { revoked: number }>();
-  return row ? { ...row, revoked: row.revoked === 1 } : null;
+    .first<Omit<CallerRow, 'revoked' | 'due'> & { revoked: number; due: number }>();
+  return row ? { ...row, revoked: row.revoked === 1, due: row.due === 1 } : null;
 }
 
 export async function findMemberRole(d1: D1Database, userId: string, workspaceId: string): Promise<MemberRole | null> {
@@ -32,7 +35,7 @@ export async function findMemberRole(d1: D1Database, userId: string, workspaceId
   return row?.role ?? null;
 }
 
-/** Records use at most once a minute per key, so authentication stays a read on the hot path. */
+/** Records use at most once a minute per key (callers ask only when `due`), so authentication stays a read on the hot path. */
 export async function touchApiKey(d1: D1Database, keyId: string, now: string): Promise<void> {
   await d1
     .prepare(
