@@ -64,11 +64,13 @@ describe('live logs', () => {
 
     await run.post(lines(4, 6));
     await run.post(lines(4, 6)); // a retried batch: stored and sent once
-    await v.until(() => v.logLines().length === 6);
+    await run.post([...lines(5, 7), ...lines(7, 7)]); // overlapping, and a line twice in one batch
+    await v.until(() => v.logLines().length === 7);
     await run.complete('completed');
     await v.until(() => v.statuses().includes('completed'));
-    expect(v.logLines().map((l: any) => l.line)).toEqual(lines(1, 6).map((l) => l.line));
-    expect(v.logLines().map((l: any) => l.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(v.logLines().map((l: any) => l.line)).toEqual(lines(1, 7).map((l) => l.line));
+    // The numbering stays gap-free however often lines were resent.
+    expect(v.logLines().map((l: any) => l.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     v.ws.close();
   });
 
@@ -105,18 +107,24 @@ describe('live logs', () => {
     expect((await callJson<any[]>(`/runs/${run.id}/logs`)).map((l) => l.line)).toEqual(['line 1', 'line 2']);
   });
 
-  it('carries the agent\'s event kinds, ends with an end message, and downloads as text', async () => {
+  it('carries the agent\'s event kinds and fields, ends with an end message, and downloads as text', async () => {
     const run = await runningRun();
+    const call1 = { id: 'call_1', name: 'shell', arguments: { command: 'ls' } };
     await run.post([
-      { stream: 'event', line: '▸ shell ls', sequence: 1, event: 'tool_request' },
+      { stream: 'event', line: '▸ shell ls', sequence: 1, event: 'tool_request', data: call1 },
       { stream: 'stdout', line: 'file.txt', sequence: 2 },
     ]);
     const v = await viewer(run.id);
     await v.until(() => v.logLines().length === 2);
     expect(v.logLines().map((l: any) => l.event)).toEqual(['tool_request', null]);
+    expect(v.logLines().map((l: any) => l.data)).toEqual([call1, null]);
+    // Live viewers get the fields too, not only replays.
+    await run.post([{ stream: 'stdout', line: 'file.txt', sequence: 2 }, { stream: 'event', line: 'complete: 3 tokens', sequence: 3, event: 'complete', data: { total_tokens: 3, cost_usd: null } }]);
+    await v.until(() => v.logLines().length === 3);
+    expect(v.logLines()[2]).toMatchObject({ event: 'complete', data: { total_tokens: 3, cost_usd: null } });
     await run.complete('completed');
     await v.until(() => v.messages().some((m: any) => m.type === 'end'));
-    expect(v.messages().find((m: any) => m.type === 'end')).toEqual({ type: 'end', status: 'completed', last_sequence: 2 });
+    expect(v.messages().find((m: any) => m.type === 'end')).toEqual({ type: 'end', status: 'completed', last_sequence: 3 });
     v.ws.close();
 
     const late = await viewer(run.id);
@@ -124,13 +132,17 @@ describe('live logs', () => {
     late.ws.close();
 
     const stored = await callJson<any[]>(`/runs/${run.id}/logs`);
-    expect(stored[0]).toMatchObject({ line: '▸ shell ls', event: 'tool_request' });
+    expect(stored[0]).toMatchObject({ line: '▸ shell ls', event: 'tool_request', data: call1 });
+    expect(stored[1]).toMatchObject({ event: null, data: null });
     const text = await call(`/runs/${run.id}/logs/download`);
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(text.headers.get('content-disposition')).toBe(`attachment; filename="run-${run.id}.log"`);
-    expect(await text.text()).toBe('[event] ▸ shell ls\n[stdout] file.txt\n');
-    const bad = await run.postRaw([{ stream: 'stdout', line: 'x', sequence: 3, event: 'Not A Name' }]);
+    expect(await text.text()).toBe('[event] ▸ shell ls\n[stdout] file.txt\n[event] complete: 3 tokens\n');
+    const bad = await run.postRaw([{ stream: 'stdout', line: 'x', sequence: 4, event: 'Not A Name' }]);
     expect(bad.status).toBe(422);
+    const huge = await run.postRaw([{ stream: 'event', line: 'x', sequence: 4, event: 'tool_request', data: { arguments: 'y'.repeat(20_000) } }]);
+    expect(huge.status).toBe(422);
+    expect((await huge.json<any>()).fields[0].field).toBe('lines.0.data');
   });
 
   it('records a gap in the worker numbering instead of hiding it', async () => {
@@ -139,6 +151,23 @@ describe('live logs', () => {
     await run.post(lines(6, 7));
     const stored = await callJson<any[]>(`/runs/${run.id}/logs`);
     expect(stored.map((l) => l.line)).toEqual(['line 1', 'line 2', '[flight-control] gap: lines 3-5 of attempt 1 never arrived', 'line 6', 'line 7']);
+  });
+
+  it('keeps colour codes, control characters, emoji and replacement characters as sent; a lone surrogate becomes U+FFFD', async () => {
+    const run = await runningRun();
+    const kept = '\u001b[31mred\u001b[0m \u0000\t😀 \ufffd';
+    await run.post([
+      { stream: 'stdout', line: kept, sequence: 1 },
+      { stream: 'stdout', line: 'a\ud800b', sequence: 2, event: 'message', data: { text: 'c\udc00d' } },
+    ]);
+    const v = await viewer(run.id);
+    await v.until(() => v.logLines().length === 2);
+    const stored = await callJson<any[]>(`/runs/${run.id}/logs`);
+    for (const got of [stored, v.logLines()]) {
+      expect(got.map((l: any) => l.line)).toEqual([kept, 'a\ufffdb']);
+      expect(got[1].data).toEqual({ text: 'c\udc00d' });
+    }
+    v.ws.close();
   });
 
   it('serves the original SSE form: log events with {stream, line, sequence}', async () => {

@@ -1,7 +1,7 @@
 // Streams one run attempt's log lines to the control plane in numbered batches: flushes at ~100
 // lines, ~100 ms or a byte cap, keeps one batch in flight, retries with backoff, and holds a bounded
 // buffer that, if it ever overflows, says in the log how many lines were dropped and where.
-import type { LogLine } from '../../control/src/contract/worker.ts';
+import { MAX_EVENT_DATA_CHARS, type LogLine } from '../../control/src/contract/worker.ts';
 import type { ApiResult } from './client.ts';
 
 export type Stream = 'stdout' | 'stderr' | 'event' | 'system';
@@ -61,10 +61,12 @@ export class LogStreamer {
     return this.dropped;
   }
 
-  /** Queues one line; `event` names the agent's structured event it shows, if any. */
-  add(stream: Stream, text: string, event?: string): void {
+  /** Queues one line; `event` names the agent's structured event it shows, if any, and `data` its fields. */
+  add(stream: Stream, text: string, event?: string, data?: EventData): void {
     if (this.closed || this.leaseLost) return;
-    for (const part of splitLine(text, this.opts.maxLineChars)) this.push(stream, part, event);
+    const fields = data === undefined ? undefined : boundEventData(data);
+    // A split line carries its event's fields once, on its first part.
+    splitLine(text, this.opts.maxLineChars).forEach((part, i) => this.push(stream, part, event, i === 0 ? fields : undefined));
     if (this.buffer.length >= this.opts.flushLines || this.bufferedBytes >= this.opts.flushBytes) this.kick();
     else this.schedule(this.opts.flushMs);
   }
@@ -83,10 +85,13 @@ export class LogStreamer {
     return { delivered: this.buffer.length === 0 && !this.leaseLost };
   }
 
-  private push(stream: Stream, line: string, event?: string): void {
+  private push(stream: Stream, line: string, event?: string, data?: EventData): void {
     if (this.buffer.length >= this.opts.maxBufferedLines) this.dropOldest();
-    this.buffer.push(event ? { stream, line, sequence: this.nextSequence++, event } : { stream, line, sequence: this.nextSequence++ });
-    this.bufferedBytes += line.length;
+    const entry: LogLine = { stream, line, sequence: this.nextSequence++ };
+    if (event) entry.event = event;
+    if (data) entry.data = data;
+    this.buffer.push(entry);
+    this.bufferedBytes += weight(entry);
   }
 
   // The oldest unsent half goes, replaced by one marker that says how many lines and which
@@ -97,7 +102,7 @@ export class LogStreamer {
     const first = gone[0]!.sequence;
     const last = gone[gone.length - 1]!.sequence;
     this.dropped += gone.length;
-    for (const l of gone) this.bufferedBytes -= l.line.length;
+    for (const l of gone) this.bufferedBytes -= weight(l);
     const marker = `[flight-control] ${gone.length} log lines (sequence ${first}-${last}) were dropped: the control plane was unreachable and the worker's buffer was full`;
     this.buffer.unshift({ stream: 'system', line: marker, sequence: this.nextSequence++ });
     this.buffer.sort((a, b) => a.sequence - b.sequence);
@@ -137,25 +142,66 @@ export class LogStreamer {
       this.onLeaseLost?.();
       return;
     }
+    if (result.status === 422 || result.status === 413) {
+      this.requeueRejected(batch, result.error);
+      return;
+    }
     // Put the batch back in front, in order; the hub stores each sequence once, so a batch that did
     // arrive before the error is harmless to resend.
     this.failures++;
     this.buffer = [...batch, ...this.buffer];
-    for (const l of batch) this.bufferedBytes += l.line.length;
+    for (const l of batch) this.bufferedBytes += weight(l);
+  }
+
+  // A batch the control plane refuses as such would be refused forever. It goes again without its
+  // event kinds and fields; refused even so, its lines make way for one line that says why.
+  private requeueRejected(batch: LogLine[], error: string): void {
+    const again: LogLine[] = batch.some((l) => l.event !== undefined || l.data !== undefined)
+      ? batch.map(({ stream, line, sequence }) => ({ stream, line, sequence }))
+      : [{ stream: 'system', line: `[flight-control] ${batch.length} log lines (sequence ${batch[0]!.sequence}-${batch.at(-1)!.sequence}) were refused by the control plane: ${error}`.slice(0, 4_096), sequence: batch[0]!.sequence }];
+    // Counted as a failure, so a control plane that refuses everything is not asked in a tight loop.
+    this.failures++;
+    this.buffer = [...again, ...this.buffer];
+    for (const l of again) this.bufferedBytes += weight(l);
   }
 
   private takeBatch(): LogLine[] {
     let bytes = 0;
     let n = 0;
     while (n < this.buffer.length && n < this.opts.flushLines) {
-      bytes += this.buffer[n]!.line.length;
+      bytes += weight(this.buffer[n]!);
       if (n > 0 && bytes > this.opts.flushBytes) break;
       n++;
     }
     const batch = this.buffer.splice(0, n);
-    for (const l of batch) this.bufferedBytes -= l.line.length;
+    for (const l of batch) this.bufferedBytes -= weight(l);
     return batch;
   }
+}
+
+export type EventData = Record<string, unknown>;
+
+/** What a line adds to a batch: its text and its event's fields as JSON. */
+function weight(l: LogLine): number {
+  return l.line.length + (l.data === undefined ? 0 : JSON.stringify(l.data).length);
+}
+
+/**
+ * Event fields within the control plane's limit: long strings are cut first, and if that is not
+ * enough only the short top-level fields are kept. Either way `truncated: true` says so.
+ */
+export function boundEventData(data: EventData, max = MAX_EVENT_DATA_CHARS): EventData {
+  if (JSON.stringify(data).length <= max) return data;
+  const cut = (value: unknown, keep: number): unknown => {
+    if (typeof value === 'string') return value.length > keep ? `${value.slice(0, keep)}…` : value;
+    if (Array.isArray(value)) return value.map((v) => cut(v, keep));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cut(v, keep)]));
+    return value;
+  };
+  const shortened = { ...(cut(data, 512) as EventData), truncated: true };
+  if (JSON.stringify(shortened).length <= max) return shortened;
+  const scalars = Object.entries(data).filter(([k, v]) => k.length <= 64 && (v === null || ['string', 'number', 'boolean'].includes(typeof v)));
+  return { ...Object.fromEntries(scalars.slice(0, 32).map(([k, v]) => [k, cut(v, 256)])), truncated: true };
 }
 
 export function splitLine(text: string, max: number): string[] {

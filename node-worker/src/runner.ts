@@ -48,7 +48,7 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
     void agentProcess?.stop();
   };
   const streamer = new LogStreamer((lines) => client.logs(run.run_id, run.lease_token, lines), { onLeaseLost: () => end('lease_lost') });
-  const emit = (line: ParsedLine) => streamer.add(line.stream, mask(line.text), line.event);
+  const emit = (line: ParsedLine) => streamer.add(line.stream, mask(line.text), line.event, line.data && maskData(line.data, mask));
   const onStop = () => end(stopReason(stop.reason));
   if (stop.aborted) onStop();
   else stop.addEventListener('abort', onStop, { once: true });
@@ -192,6 +192,19 @@ function completion(outcome: AgentOutcome, reason: EndReason | null, exitCode: n
     error: error === null ? null : mask(error).slice(0, 10_000),
     ...(outcome.usage ? { usage: outcome.usage } : {}),
   };
+}
+
+/** Secrets are masked in event fields as in text: in their JSON form, which is how they would appear there. */
+function maskData(data: Record<string, unknown>, mask: Masker): Record<string, unknown> {
+  const json = JSON.stringify(data);
+  const masked = mask(json);
+  if (masked === json) return data;
+  try {
+    return JSON.parse(masked) as Record<string, unknown>;
+  } catch {
+    // A secret that matched across the JSON's own punctuation: the fields can't be shown safely.
+    return { masked: true };
+  }
 }
 
 function stopReason(reason: unknown): StopReason {

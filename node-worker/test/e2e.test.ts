@@ -63,7 +63,7 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const marker = `marker-${Date.now()}`;
     const proof = join(stack.tmp, 'proof.txt');
     stack.model.script = {
-      command: `echo ${marker} && printf written > ${proof} && mkdir -p "$FLIGHT_CONTROL_ARTIFACTS_DIR/out" && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/out/report.txt" && echo "key=$OPENAI_API_KEY"`,
+      command: `echo ${marker} && printf written > ${proof} && mkdir -p "$FLIGHT_CONTROL_ARTIFACTS_DIR/out" && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/out/report.txt" && echo "key=$OPENAI_API_KEY" && test "$OPENAI_API_KEY" = "${SECRET}"`,
       finalText: 'I ran the command; it printed the marker and wrote the proof file.',
       delayMs: 600,
     };
@@ -94,9 +94,20 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(logs.some((l) => l.stream === 'stdout' && l.line === marker)).toBe(true);
     expect(logs.some((l) => l.stream === 'stdout' && l.line === 'key=***')).toBe(true);
     expect(logs.some((l) => l.stream === 'event' && l.event === 'tool_request' && l.line.startsWith('▸ shell'))).toBe(true);
-    expect(logs.some((l) => l.event === 'complete')).toBe(true);
     expect(text).toContain('I ran the command; it printed the marker and wrote the proof file.');
-    expect(text).not.toContain(SECRET);
+    expect(JSON.stringify(logs)).not.toContain(SECRET);
+    // The structured events: the tool call with its arguments (the secret in them masked), the
+    // output lines naming that call, the answer's lines naming their message, and the usage.
+    const call = logs.find((l) => l.event === 'tool_request')!;
+    expect(call.data).toMatchObject({ id: expect.any(String), name: 'shell' });
+    expect(call.data!.arguments.command).toContain('test "$OPENAI_API_KEY" = "***"');
+    const output = logs.filter((l) => l.event === 'tool_response');
+    expect(output.map((l) => l.line)).toContain(marker);
+    expect(output.every((l) => l.data?.id === call.data!.id && l.data?.status === 'success')).toBe(true);
+    const answer = logs.filter((l) => l.event === 'message' && l.sequence > call.sequence);
+    expect(answer.map((l) => l.line).join('\n')).toBe(run.result);
+    expect(new Set(answer.map((l) => l.data?.id)).size).toBe(1);
+    expect(logs.find((l) => l.event === 'complete')?.data).toMatchObject({ total_tokens: 2 * USAGE.total_tokens, input_tokens: 2 * USAGE.prompt_tokens });
     // What the agent left in its artifacts directory was uploaded before the directory went.
     const artifacts = await stack.api<{ id: string; filename: string; size_bytes: number }[]>('GET', `/runs/${run.id}/artifacts`);
     expect(artifacts.map((a) => a.filename)).toEqual(['out__report.txt']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentRun } from '../src/agents/base.ts';
 import { AgentConfigError } from '../src/agents/base.ts';
-import { GooseAgent, GooseOutput } from '../src/agents/goose.ts';
+import { eventKind, GooseAgent, GooseOutput } from '../src/agents/goose.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -88,6 +88,17 @@ describe('GooseOutput', () => {
       'stdout|- b.txt',
       'event|complete: 30 tokens (20 in, 10 out, $0.0012)',
     ]);
+    // Each line names its structured event, with the fields a viewer needs to rebuild it.
+    expect(lines.map((l) => [l.event, l.data])).toEqual([
+      ['message', { id: 'a' }],
+      ['tool_request', { id: 't', name: 'shell', arguments: { command: 'ls' } }],
+      ['tool_response', { id: 't', name: 'shell', status: 'success' }],
+      ['tool_response', { id: 't', name: 'shell', status: 'success' }],
+      ['message', { id: 'b' }],
+      ['message', { id: 'b' }],
+      ['message', { id: 'b' }],
+      ['complete', { input_tokens: 20, output_tokens: 10, total_tokens: 30, cost_usd: 0.0012 }],
+    ]);
     expect(out.outcome(0)).toEqual({
       status: 'completed',
       result: 'Two files:\n- a.txt\n- b.txt',
@@ -110,6 +121,17 @@ describe('GooseOutput', () => {
     const out = new GooseOutput();
     out.parse('stdout', assistant('a', 'half an answer'));
     expect(out.outcome(0)).toMatchObject({ status: 'failed', result: 'half an answer', error: 'goose ended without reporting completion' });
+  });
+
+  it('names the call a failed tool answers, and gives event kinds goose spells otherwise the form the control plane takes', () => {
+    const out = new GooseOutput();
+    out.parse('stdout', JSON.stringify({ type: 'message', message: { id: 'a', role: 'assistant', content: [{ type: 'toolRequest', id: 't9', toolCall: { status: 'success', value: { name: 'developer__shell', arguments: { command: 'false' } } } }] } }));
+    const failed = out.parse('stdout', JSON.stringify({ type: 'message', message: { id: 'u', role: 'user', content: [{ type: 'toolResponse', id: 't9', toolResult: { status: 'error', error: 'exit 1' } }] } }));
+    expect(failed).toEqual([{ stream: 'stderr', event: 'tool_response', data: { id: 't9', name: 'developer__shell', status: 'error', error: 'exit 1' }, text: 'tool error: exit 1' }]);
+    const odd = out.parse('stdout', JSON.stringify({ type: 'message', message: { id: 'a2', role: 'assistant', content: [{ type: 'systemNotification', msg: 'hi' }] } }));
+    expect(odd.map((l) => l.event)).toEqual(['system_notification']);
+    expect(eventKind('Weird-Type 2')).toBe('weird_type_2');
+    expect(eventKind('42')).toBe('other');
   });
 
   it('logs lines it cannot parse as they are, and stderr as stderr', () => {

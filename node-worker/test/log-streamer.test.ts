@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { LogLine } from '../../control/src/contract/worker.ts';
+import { MAX_EVENT_DATA_CHARS, WorkerLogBatch, type LogLine } from '../../control/src/contract/worker.ts';
 import type { ApiResult } from '../src/client.ts';
-import { LogStreamer, splitLine } from '../src/log-streamer.ts';
+import { boundEventData, LogStreamer, splitLine } from '../src/log-streamer.ts';
 
 type Result = ApiResult<{ appended: number; last_sequence: number }>;
 
-/** A control plane stand-in that stores lines by sequence, as the run hub does, and can be switched off. */
+/**
+ * A control plane stand-in that validates batches with the real contract (422 when it fails), stores
+ * lines by sequence as the run hub does, and can be switched off.
+ */
 function fakeHub() {
   const stored = new Map<number, LogLine>();
   const batches: number[] = [];
@@ -15,6 +18,8 @@ function fakeHub() {
     await new Promise((r) => setTimeout(r, 1));
     if (lost) return { ok: false, status: 409, code: 'lease_lost', error: 'lost' };
     if (down) return { ok: false, status: 0, code: 'unreachable', error: 'down' };
+    const parsed = WorkerLogBatch.safeParse({ lines });
+    if (!parsed.success) return { ok: false, status: 422, code: 'validation_failed', error: parsed.error.issues[0]?.message ?? 'invalid' };
     batches.push(lines.length);
     for (const l of lines) if (!stored.has(l.sequence)) stored.set(l.sequence, l);
     return { ok: true, data: { appended: lines.length, last_sequence: 0 } };
@@ -108,5 +113,49 @@ describe('log streamer', () => {
     streamer.add('stdout', line);
     await streamer.close();
     expect(hub.lines()[0]!.line).toBe(line);
+  });
+
+  it('sends event fields with their line, the first part only of a line it splits', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send, { maxLineChars: 10 });
+    streamer.add('event', '▸ shell {"command":"ls -la"}', 'tool_request', { id: 'call_1', name: 'shell', arguments: { command: 'ls -la' } });
+    await streamer.close();
+    const lines = hub.lines();
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toMatchObject({ event: 'tool_request', data: { id: 'call_1', name: 'shell' } });
+    expect(lines.slice(1).every((l) => l.data === undefined && l.event === 'tool_request')).toBe(true);
+  });
+
+  it('cuts event fields down to what the control plane accepts, and says it did', () => {
+    const big = { id: 'call_1', name: 'write', arguments: { path: 'a.txt', content: 'x'.repeat(100_000) } };
+    const bounded = boundEventData(big);
+    expect(JSON.stringify(bounded).length).toBeLessThanOrEqual(MAX_EVENT_DATA_CHARS);
+    expect(bounded).toMatchObject({ id: 'call_1', name: 'write', truncated: true, arguments: { path: 'a.txt' } });
+    const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, 'v'.repeat(100)]));
+    expect(JSON.stringify(boundEventData(wide)).length).toBeLessThanOrEqual(MAX_EVENT_DATA_CHARS);
+    expect(boundEventData({ small: 1 })).toEqual({ small: 1 });
+  });
+
+  it('resends a refused batch without event kinds, then gives up on it with a note, and goes on', async () => {
+    const hub = fakeHub();
+    const streamer = new LogStreamer(hub.send);
+    streamer.add('event', 'odd kind', 'Not-A-Kind');
+    streamer.add('stdout', 'after');
+    expect(await streamer.close(10_000)).toEqual({ delivered: true });
+    expect(hub.lines().map((l) => [l.line, l.event])).toEqual([
+      ['odd kind', undefined],
+      ['after', undefined],
+    ]);
+
+    // A line the control plane refuses however it is sent (longer than it takes) gives way to a note.
+    const refusing = fakeHub();
+    const second = new LogStreamer(refusing.send, { maxLineChars: 100_000 });
+    second.add('stdout', 'y'.repeat(70_000));
+    second.add('stdout', 'next');
+    expect(await second.close(10_000)).toEqual({ delivered: true });
+    const [note, ...rest] = refusing.lines();
+    expect(note).toMatchObject({ stream: 'system', sequence: 1 });
+    expect(note!.line).toMatch(/^\[flight-control\] 2 log lines \(sequence 1-2\) were refused by the control plane: /);
+    expect(rest).toEqual([]);
   });
 });

@@ -86,5 +86,6 @@ export const LogLine = z
     attempt: z.number().int().openapi({ description: 'The attempt that wrote the line; 0 for the control plane\'s own notes.' }),
     at: timestamp,
     event: z.string().nullable().openapi({ description: 'The agent\'s structured event this line shows (message, tool_request, tool_response, error, complete, …), or null.' }),
+    data: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The structured event\'s fields (see the worker protocol\'s log lines), or null.' }),
   })
   .openapi('LogLine');

@@ -115,6 +115,17 @@ export const WorkerStartResult = z.object({ status: z.literal('running'), cancel
 
 export const logStreams = ['stdout', 'stderr', 'event', 'system'] as const;
 
+/** Longest a line's structured `data` may be, as JSON. */
+export const MAX_EVENT_DATA_CHARS = 16_384;
+
+export const eventData = z
+  .record(z.string(), z.unknown())
+  .refine((data) => JSON.stringify(data).length <= MAX_EVENT_DATA_CHARS, `must be at most ${MAX_EVENT_DATA_CHARS} characters as JSON`)
+  .openapi({
+    description:
+      'The fields of the structured event the line shows, for viewers that render them: `{id}` on assistant text (`message`, the message it belongs to); `{id, name, arguments}` on `tool_request`; `{id, status}` on `tool_response` output; token counts and `cost_usd` on `complete`.',
+  });
+
 export const LogLine = z.object({
   stream: z.enum(logStreams).default('stdout'),
   line: z.string().max(65_536),
@@ -124,6 +135,7 @@ export const LogLine = z.object({
     .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a short lowercase name such as tool_request')
     .optional()
     .openapi({ description: 'The agent\'s structured event this line shows: message, tool_request, tool_response, error, complete, …' }),
+  data: eventData.optional(),
 });
 
 export const WorkerLogBatch = z.object({ lines: z.array(LogLine).min(1).max(1000) }).openapi('WorkerLogBatch');

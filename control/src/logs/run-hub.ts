@@ -13,6 +13,8 @@ export interface IncomingLine {
   sequence: number;
   /** The agent's structured event this line shows (`message`, `tool_request`, …), if any. */
   event?: string | undefined;
+  /** That event's fields (a tool call's id, name and arguments; token usage; …), as JSON text. */
+  data?: string | undefined;
 }
 
 /** A stored line; `sequence` is the hub's own, gap-free across attempts and control-plane notes. */
@@ -23,6 +25,15 @@ export interface StoredLine {
   line: string;
   at: string;
   event: string | null;
+  /** JSON text; `viewLine` parses it for viewers. */
+  data: string | null;
+}
+
+/** A stored line as viewers receive it, its event's fields parsed. */
+export type ViewedLine = Omit<StoredLine, 'data'> & { data: Record<string, unknown> | null };
+
+export function viewLine(line: StoredLine): ViewedLine {
+  return { ...line, data: line.data === null ? null : (JSON.parse(line.data) as Record<string, unknown>) };
 }
 
 export interface AppendResult {
@@ -84,31 +95,58 @@ export class RunHub extends DurableObject<Env> {
       let highest = this.sql
         .exec<{ high: number | null }>('SELECT MAX(worker_sequence) AS high FROM lines WHERE attempt = ?', attempt)
         .one().high ?? 0;
+      // Lines stored before (a retried batch) are left out up front: a row the insert skipped would
+      // still use up a sequence number, and the log's numbering must stay gap-free.
+      const seen = new Set(
+        this.sql
+          .exec<{ worker_sequence: number }>('SELECT worker_sequence FROM lines WHERE attempt = ? AND worker_sequence BETWEEN ? AND ?', attempt, sorted[0]?.sequence ?? 0, sorted.at(-1)?.sequence ?? 0)
+          .toArray()
+          .map((r) => r.worker_sequence),
+      );
+      let run: IncomingLine[] = [];
+      const flush = () => {
+        if (run.length === 0) return;
+        const added = this.insertRun(attempt, run, at);
+        appended += added.length;
+        stored.push(...added);
+        run = [];
+      };
       for (const l of sorted) {
+        if (seen.has(l.sequence)) continue;
+        seen.add(l.sequence);
         if (l.sequence > highest + 1) {
+          flush();
           stored.push(this.insert(attempt, null, 'system', `[flight-control] gap: lines ${highest + 1}-${l.sequence - 1} of attempt ${attempt} never arrived`, at));
         }
-        const event = l.event ?? null;
-        const row = this.sql
-          .exec<{ sequence: number }>(
-            'INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at, event) VALUES (?, ?, ?, ?, ?, ?) RETURNING sequence',
-            attempt,
-            l.sequence,
-            l.stream,
-            l.line,
-            at,
-            event,
-          )
-          .toArray()[0];
-        if (row) {
-          stored.push({ sequence: row.sequence, attempt, stream: l.stream, line: l.line, at, event });
-          appended++;
-        }
+        run.push(l);
         highest = Math.max(highest, l.sequence);
       }
+      flush();
     });
     this.broadcast(stored);
     return { appended, lastSequence: this.lastSequence() };
+  }
+
+  /** Stores consecutive worker lines in one statement; those already stored are skipped. */
+  private insertRun(attempt: number, lines: IncomingLine[], at: string): StoredLine[] {
+    const rows = this.sql
+      .exec<{ sequence: number; worker_sequence: number }>(
+        `INSERT OR IGNORE INTO lines (attempt, worker_sequence, stream, line, at, event, data)
+         SELECT ?1, value ->> '$.sequence', value ->> '$.stream', value ->> '$.line', ?2, value ->> '$.event', value ->> '$.data'
+           FROM json_each(?3) ORDER BY key
+         RETURNING sequence, worker_sequence`,
+        attempt,
+        at,
+        JSON.stringify(lines),
+      )
+      .toArray();
+    const bySequence = new Map(lines.map((l) => [l.sequence, l]));
+    return rows
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((r) => {
+        const l = bySequence.get(r.worker_sequence)!;
+        return { sequence: r.sequence, attempt, stream: l.stream, line: l.line, at, event: l.event ?? null, data: l.data ?? null };
+      });
   }
 
   /** A line from the control plane itself (requeue markers, backstop notes). */
@@ -160,7 +198,7 @@ export class RunHub extends DurableObject<Env> {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
     for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) {
-      server.send(JSON.stringify({ type: 'log', lines: page }));
+      server.send(JSON.stringify({ type: 'log', lines: page.map(viewLine) }));
     }
     const status = this.currentStatus();
     if (status) server.send(JSON.stringify({ type: 'status', status }));
@@ -208,7 +246,7 @@ export class RunHub extends DurableObject<Env> {
 
   private broadcast(lines: StoredLine[]): void {
     if (lines.length === 0) return;
-    this.send({ type: 'log', lines }, lines.map(sseLine).join(''));
+    this.send({ type: 'log', lines: lines.map(viewLine) }, lines.map(sseLine).join(''));
   }
 
   private send(message: object, sseText: string): void {
@@ -245,9 +283,9 @@ export class RunHub extends DurableObject<Env> {
     )`);
     this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS lines_by_worker_sequence ON lines (attempt, worker_sequence) WHERE worker_sequence IS NOT NULL');
     this.sql.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    // Hubs created before lines carried the agent's event kind gain the column in place.
-    const columns = this.sql.exec<{ name: string }>('PRAGMA table_info(lines)').toArray();
-    if (!columns.some((c) => c.name === 'event')) this.sql.exec('ALTER TABLE lines ADD COLUMN event TEXT');
+    // Hubs created before lines carried the agent's event kind and its fields gain the columns in place.
+    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(lines)').toArray().map((c) => c.name));
+    for (const column of ['event', 'data']) if (!columns.has(column)) this.sql.exec(`ALTER TABLE lines ADD COLUMN ${column} TEXT`);
   }
 
   private currentStatus(): string | null {
@@ -266,13 +304,13 @@ export class RunHub extends DurableObject<Env> {
     const { sequence } = this.sql
       .exec<{ sequence: number }>('INSERT INTO lines (attempt, worker_sequence, stream, line, at) VALUES (?, ?, ?, ?, ?) RETURNING sequence', attempt, workerSequence, stream, line, at)
       .one();
-    return { sequence, attempt, stream, line, at, event: null };
+    return { sequence, attempt, stream, line, at, event: null, data: null };
   }
 
   read(after: number, limit: number): StoredLine[] {
     return this.sql
-      .exec<{ sequence: number; attempt: number; stream: string; line: string; at: string; event: string | null }>(
-        'SELECT sequence, attempt, stream, line, at, event FROM lines WHERE sequence > ? ORDER BY sequence LIMIT ?',
+      .exec<{ sequence: number; attempt: number; stream: string; line: string; at: string; event: string | null; data: string | null }>(
+        'SELECT sequence, attempt, stream, line, at, event, data FROM lines WHERE sequence > ? ORDER BY sequence LIMIT ?',
         after,
         limit,
       )

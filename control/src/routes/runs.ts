@@ -8,6 +8,7 @@ import { findRun, insertAdHocRun, listRuns, requestCancel, toRun } from '../db/r
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
+import { viewLine } from '../logs/run-hub.ts';
 import { deliverCancel, runHubFor, wakeClaimers } from '../queue/notify.ts';
 
 const tags = ['Runs'];
@@ -105,7 +106,7 @@ export const runRoutes = createRouter()
       const page = lines.slice(0, limit);
       const last = page[page.length - 1];
       if (lines.length > limit && last) c.header('Link', `<${c.req.path}?after=${last.sequence}&limit=${limit}>; rel="next"`);
-      return c.json(page, 200);
+      return c.json(page.map(viewLine), 200);
     },
   )
   .openapi(

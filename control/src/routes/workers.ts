@@ -237,7 +237,13 @@ export const workerRoutes = createRouter()
     async (c) => {
       const id = c.req.valid('param').run_id;
       const token = c.req.valid('header')['x-lease-token'];
-      const { lines } = c.req.valid('json');
+      // Text that is not well-formed UTF-16 (a lone surrogate) could not be stored or sent to viewers
+      // as it is; it gets U+FFFD, as invalid bytes do. Event fields cross to the hub as JSON text.
+      const lines = c.req.valid('json').lines.map(({ data, ...line }) => ({
+        ...line,
+        line: line.line.toWellFormed(),
+        ...(data === undefined ? {} : { data: JSON.stringify(data) }),
+      }));
       const hub = runHubFor(c.env, id);
       let result = await hub.appendIfLeased(token, lines);
       if (!result) {

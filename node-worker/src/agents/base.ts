@@ -38,7 +38,8 @@ export interface ParsedLine {
   text: string;
   /** A short name for structured events (`tool_request`, `complete`, …). */
   event?: string;
-  usage?: Usage;
+  /** The event's fields, for viewers that render them (a tool call's id, name and arguments, …). */
+  data?: Record<string, unknown>;
 }
 
 export interface AgentOutcome {

@@ -126,6 +126,8 @@ export class GooseOutput implements AgentOutput {
   private usage: Usage | null = null;
   private completed = false;
   private readonly errors: string[] = [];
+  /** Tool call id → tool name, so a response can say which tool answered. */
+  private readonly toolNames = new Map<string, string>();
   private readonly plainStdout: string[] = [];
   private readonly stderrTail: string[] = [];
 
@@ -153,19 +155,22 @@ export class GooseOutput implements AgentOutput {
         };
         const u = this.usage;
         const cost = u.cost_usd === null ? '' : `, $${u.cost_usd.toFixed(4)}`;
-        return [...this.endMessage(), { stream: 'event', event: 'complete', usage: u, text: `complete: ${u.total_tokens ?? '?'} tokens (${u.input_tokens ?? '?'} in, ${u.output_tokens ?? '?'} out${cost})` }];
+        const text = `complete: ${u.total_tokens ?? '?'} tokens (${u.input_tokens ?? '?'} in, ${u.output_tokens ?? '?'} out${cost})`;
+        return [...this.endMessage(), { stream: 'event', event: 'complete', data: { ...u }, text }];
       }
       case 'error': {
         const text = describe(event.error);
         this.errors.push(text);
-        return [...this.endMessage(), { stream: 'stderr', event: 'error', text: `error: ${text}` }];
+        return [...this.endMessage(), { stream: 'stderr', event: 'error', data: { message: text }, text: `error: ${text}` }];
       }
-      case 'notification':
-        return [{ stream: 'event', event: 'notification', text: `[${event.extension_id ?? 'extension'}] ${notificationText(event)}` }];
+      case 'notification': {
+        const message = notificationText(event);
+        return [{ stream: 'event', event: 'notification', data: { extension_id: event.extension_id ?? null, message }, text: `[${event.extension_id ?? 'extension'}] ${message}` }];
+      }
       case 'model_change':
-        return [{ stream: 'event', event: 'model_change', text: `model: ${event.model ?? '?'} (${event.mode ?? '?'})` }];
+        return [{ stream: 'event', event: 'model_change', data: { model: event.model ?? null, mode: event.mode ?? null }, text: `model: ${event.model ?? '?'} (${event.mode ?? '?'})` }];
       default:
-        return [{ stream: 'event', event: String(event.type ?? 'unknown'), text: raw }];
+        return [{ stream: 'event', event: eventKind(event.type), text: raw }];
     }
   }
 
@@ -203,19 +208,28 @@ export class GooseOutput implements AgentOutput {
       } else if (item.type === 'toolRequest') {
         out.push(...this.endText());
         const call = item.toolCall?.value;
-        const args = call?.arguments === undefined ? '' : ` ${JSON.stringify(call.arguments)}`;
-        out.push({ stream: 'event', event: 'tool_request', text: call ? `▸ ${call.name ?? '?'}${args}` : `▸ tool call failed: ${describe(item.toolCall?.error)}` });
+        const id = typeof item.id === 'string' ? item.id : null;
+        if (call) {
+          const args = call.arguments === undefined ? '' : ` ${JSON.stringify(call.arguments)}`;
+          const name = call.name ?? '?';
+          if (id) this.toolNames.set(id, name);
+          out.push({ stream: 'event', event: 'tool_request', data: { id, name, arguments: call.arguments ?? null }, text: `▸ ${name}${args}` });
+        } else {
+          const error = describe(item.toolCall?.error);
+          out.push({ stream: 'event', event: 'tool_request', data: { id, name: null, error }, text: `▸ tool call failed: ${error}` });
+        }
       } else if (item.type === 'toolResponse') {
-        out.push(...toolResponseLines(item));
+        out.push(...toolResponseLines(item, this.toolNames));
       } else if (item.type === 'thinking' || item.type === 'redactedThinking') {
         // Reasoning is the model's scratchpad, not output; its length is enough to show it happened.
-        out.push({ stream: 'event', event: 'thinking', text: `(thinking: ${String(item['thinking'] ?? '').length} chars)` });
+        const chars = String(item['thinking'] ?? '').length;
+        out.push({ stream: 'event', event: 'thinking', data: { chars }, text: `(thinking: ${chars} chars)` });
       } else if (item.type === 'error') {
         const text = describe(item['error'] ?? item['message'] ?? item);
         this.errors.push(text);
-        out.push({ stream: 'stderr', event: 'error', text: `error: ${text}` });
+        out.push({ stream: 'stderr', event: 'error', data: { message: text }, text: `error: ${text}` });
       } else {
-        out.push({ stream: 'event', event: String(item.type ?? 'content'), text: JSON.stringify(item) });
+        out.push({ stream: 'event', event: eventKind(item.type ?? 'content'), text: JSON.stringify(item) });
       }
     }
     return out;
@@ -234,7 +248,7 @@ export class GooseOutput implements AgentOutput {
     if (this.pending === '') return [];
     const text = this.pending;
     this.pending = '';
-    return [{ stream: 'stdout', text }];
+    return [this.assistantLine(text)];
   }
 
   /** Logs assistant text a whole line at a time, however the model split it. */
@@ -242,21 +256,47 @@ export class GooseOutput implements AgentOutput {
     this.pending += piece;
     const parts = this.pending.split('\n');
     this.pending = parts.pop() ?? '';
-    return parts.map((text) => ({ stream: 'stdout', text }));
+    return parts.map((text) => this.assistantLine(text));
+  }
+
+  /** A line of the assistant's text, naming the message it belongs to, so viewers can join them again. */
+  private assistantLine(text: string): ParsedLine {
+    return { stream: 'stdout', event: 'message', data: { id: typeof this.currentId === 'string' ? this.currentId : null }, text };
   }
 }
 
-function toolResponseLines(item: GooseContent): ParsedLine[] {
+/** A tool's answer, line by line; each line names the call it answers and whether the tool failed. */
+function toolResponseLines(item: GooseContent, names: Map<string, string>): ParsedLine[] {
+  const id = typeof item.id === 'string' ? item.id : null;
+  const name = (id && names.get(id)) ?? null;
   const result = item.toolResult;
-  if (!result || result.status === 'error') return [{ stream: 'stderr', event: 'tool_error', text: `tool error: ${describe(result?.error)}` }];
+  if (!result || result.status === 'error') {
+    const error = describe(result?.error);
+    return [{ stream: 'stderr', event: 'tool_response', data: { id, name, status: 'error', error }, text: `tool error: ${error}` }];
+  }
   const value = result.value as { content?: { type?: string; text?: string }[]; isError?: boolean } | undefined;
+  const status = value?.isError ? 'error' : 'success';
   const stream = value?.isError ? 'stderr' : 'stdout';
   const out: ParsedLine[] = [];
   for (const content of value?.content ?? []) {
-    if (content.type === 'text' && typeof content.text === 'string') out.push(...lines(content.text).map((text): ParsedLine => ({ stream, text })));
-    else out.push({ stream: 'event', event: 'tool_output', text: `(${content.type ?? 'unknown'} output)` });
+    if (content.type === 'text' && typeof content.text === 'string') {
+      out.push(...lines(content.text).map((text): ParsedLine => ({ stream, event: 'tool_response', data: { id, name, status }, text })));
+    } else out.push({ stream: 'event', event: 'tool_response', data: { id, name, status, content_type: content.type ?? null }, text: `(${content.type ?? 'unknown'} output)` });
   }
+  // A tool that answered with nothing still ends its call.
+  if (out.length === 0) out.push({ stream: 'event', event: 'tool_response', data: { id, name, status }, text: `(no output from ${name ?? 'the tool'})` });
   return out;
+}
+
+/** An event kind the control plane accepts (`systemNotification` → `system_notification`). */
+export function eventKind(type: unknown): string {
+  const kind = String(type ?? '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 32);
+  return kind || 'other';
 }
 
 function parseEvent(raw: string): GooseEvent | null {
