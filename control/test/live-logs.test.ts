@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, userWithKey } from './helpers.ts';
 
 const lease = (token: string) => ({ 'x-lease-token': token });
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ stream: 'stdout', line: `line ${from + i}`, sequence: from + i }));
@@ -197,6 +197,14 @@ describe('live logs', () => {
     expect((await call(`/runs/${run.id}/logs/stream?token=wrong`, { key: null })).status).toBe(401);
     const other = await callJson('/workspaces', { body: { name: 'Elsewhere', slug: 'elsewhere' } }, 201);
     expect((await call(`/runs/${run.id}/logs/stream?token=admin&workspace_id=${other.id}`, { key: null })).status).toBe(404);
+    // Membership is checked as on REST: a viewer of the run's workspace may watch, an outsider may not.
+    const outsider = await userWithKey(other.id, 'member');
+    expect((await call(`/runs/${run.id}/logs/stream?token=${outsider.key}&workspace_id=default`, { key: null })).status).toBe(403);
+    expect((await call(`/runs/${run.id}/logs/stream?token=${outsider.key}&workspace_id=${other.id}`, { key: null })).status).toBe(404);
+    const watcher = await userWithKey('default', 'viewer');
+    const watching = await call(`/runs/${run.id}/logs/stream?token=${watcher.key}&workspace_id=default`, { key: null });
+    expect(watching.status).toBe(200);
+    await watching.body?.cancel();
     const proto = await exports.default.fetch(`http://fc.test/api/v1/runs/${run.id}/logs/stream`, {
       headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': 'flight-control, bearer.admin' },
     });
