@@ -12,7 +12,7 @@ export default {
   // an alarm can't: a workspace whose alarm was lost, and idle workers that died and still show online.
   async scheduled(_controller, env, ctx) {
     const workspaces = await workspacesToReap(env.DB);
-    ctx.waitUntil(Promise.all(workspaces.map((id) => dispatcherFor(env, id).reap(id))));
+    ctx.waitUntil(Promise.all(workspaces.map((id) => dispatcherFor(env, id).backstop(id))));
   },
 } satisfies ExportedHandler<Env>;
 

@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, callJson } from './helpers.ts';
@@ -175,6 +176,33 @@ describe('the queue', () => {
     ]);
     const logs = await callJson<any[]>(`/runs/${run.id}/logs`);
     expect(logs.map((l) => l.line).join('\n')).toContain('requeued for attempt 2');
+  });
+
+  it('after the control plane was away, gives live workers one heartbeat to renew leases that ran out meanwhile', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'outlived an outage' } }, 201);
+    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
+    const expire = () => env.DB.prepare("UPDATE job_runs SET lease_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(run.id).run();
+    const w = await register();
+    const [claimed] = (await claim(w.id)).runs;
+    await expire();
+    // The last reap was a minute ago: alarms did not run in between.
+    await runInDurableObject(dispatcher, (_instance, state) => state.storage.put('reaped_at', Date.now() - 60_000));
+
+    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned', worker_id: w.id });
+    const next = await runInDurableObject(dispatcher, (_instance, state) => state.storage.getAlarm());
+    expect(next! - Date.now()).toBeGreaterThan(15_000);
+
+    // The worker is alive and renews its lease in time, so the next reap leaves its run alone.
+    await callJson('/workers/heartbeat', { body: { worker_id: w.id, runs: [{ run_id: run.id, lease_token: claimed.lease_token }] } }, 200);
+    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned', attempt: 1 });
+
+    // A worker that stays silent past the grace loses the run as usual.
+    await expire();
+    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null });
   });
 
   it('heartbeats renew held leases and report lost and cancelled runs', async () => {

@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import worker_ from '../src/index.ts';
 import { describe, expect, it } from 'vitest';
@@ -60,10 +60,19 @@ describe('silent workers', () => {
       claimed = (await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: worker.id, max_runs: 8, wait_seconds: 0 } }, 200)).runs;
     }
     await env.DB.prepare(`UPDATE job_runs SET lease_expires_at = '2026-01-01T00:00:00.000Z' WHERE id = ?`).bind(run.id).run();
-    const controller = createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' });
-    const ctx = createExecutionContext();
-    await worker_.scheduled!(controller, env, ctx);
-    await waitOnExecutionContext(ctx);
+    const cron = async () => {
+      const ctx = createExecutionContext();
+      await worker_.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    // While the workspace's alarm is pending, the cron leaves the reaping to it.
+    await cron();
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned' });
+    // With the alarm lost, the cron reaps, and arms the alarm again.
+    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
+    await runInDurableObject(dispatcher, (_instance, state) => state.storage.deleteAlarm());
+    await cron();
     expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', attempt: 1 });
+    expect(await runInDurableObject(dispatcher, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
   });
 });

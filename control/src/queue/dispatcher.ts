@@ -1,12 +1,16 @@
 // The dispatch Durable Object, one per workspace: parks idle workers' claims and cancel-signal
 // requests in memory, wakes them the moment work or a cancel arrives, and reaps expired leases by alarm.
 import { DurableObject } from 'cloudflare:workers';
+import { heartbeatSeconds } from '../contract/worker.ts';
+import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { claimRuns, type ClaimRequest, type ClaimResult } from './claimRuns.ts';
 import { reapExpiredLeases, type Reaped } from './reapExpiredLeases.ts';
 
 /** How often the alarm looks for expired leases while any run is held. */
 export const REAP_INTERVAL_MS = 5_000;
+/** Reaping paused longer than this means the control plane itself was away (alarms did not run). */
+export const REAPER_GAP_MS = 3 * REAP_INTERVAL_MS;
 
 interface ParkedClaim {
   wake: () => void;
@@ -111,14 +115,34 @@ export class Dispatcher extends DurableObject<Env> {
     return reaped;
   }
 
+  /** The once-a-minute cron's call: reaps only a workspace whose alarm was lost, and arms it again. */
+  async backstop(workspaceId: string): Promise<Reaped | null> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return null;
+    const reaped = await this.reap(workspaceId);
+    await this.armReaper();
+    return reaped;
+  }
+
   override async alarm(): Promise<void> {
     const workspaceId = await this.ctx.storage.get<string>('workspace');
     if (!workspaceId) return;
+    const now = Date.now();
+    const last = await this.ctx.storage.get<number>('reaped_at');
+    await this.ctx.storage.put('reaped_at', now);
+    if (last !== undefined && now - last > REAPER_GAP_MS) {
+      // The control plane was away, so leases ran out that live workers would have renewed: they get
+      // one heartbeat's time to do so before their runs are taken from them and run a second time.
+      const { leaseSeconds } = await loadConfig(this.env);
+      await this.ctx.storage.setAlarm(now + heartbeatSeconds(leaseSeconds) * 1000 + REAP_INTERVAL_MS);
+      return;
+    }
     await this.reap(workspaceId);
     const held = await this.env.DB.prepare(`SELECT 1 FROM job_runs WHERE workspace_id = ?1 AND status IN ('assigned', 'running') LIMIT 1`)
       .bind(workspaceId)
       .first();
     if (held) await this.ctx.storage.setAlarm(Date.now() + REAP_INTERVAL_MS);
+    // With nothing held the chain of alarms ends here; the next claim starts a new one, not a gap.
+    else await this.ctx.storage.delete('reaped_at');
   }
 
   private async armReaper(): Promise<void> {
