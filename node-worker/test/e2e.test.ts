@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE } from './fixtures/model-server.ts';
+import { startHttpProbe } from './fixtures/mcp-probe.ts';
 import { ADMIN_KEY, processesWith, SECRET, startStack, type LogEntry, type RunView, type Stack, type WorkerProcess } from './fixtures/stack.ts';
 
 let stack: Stack;
@@ -137,6 +138,31 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const logs = await stack.runLogs(run.id);
     expect(logs.some((l) => l.stream === 'event' && l.line.startsWith('▸ probe__whisper') && l.line.includes(marker))).toBe(true);
     expect(logs.some((l) => l.stream === 'stdout' && l.line === answer)).toBe(true);
+  });
+
+  it('lets the model call a streamable-HTTP MCP server of the job: goose loads it, sends its headers, and the answer comes back', async () => {
+    const probe = await startHttpProbe('kiwi');
+    try {
+      const marker = `http-mcp-${Date.now()}`;
+      stack.model.script = { tool: { name: 'webprobe__whisper', arguments: { note: marker } }, finalText: 'The web probe answered.' };
+      const seenBefore = stack.model.requests.length;
+      const created = await stack.createGooseRun(marker, {
+        mcp_servers: [{ name: 'webprobe', type: 'streamable_http', uri: probe.url, headers: { 'X-Probe-Token': 'let-me-in' } }],
+      });
+      const { run } = await stack.followRun(created.id);
+
+      expect(run.status).toBe('completed');
+      expect(run.result).toBe('The web probe answered.');
+      const requests = stack.model.requests.slice(seenBefore);
+      expect(requests[0]!.body.tools?.map((t) => t.function?.name)).toContain('webprobe__whisper');
+      expect(probe.calls.map((c) => c.note)).toEqual([marker]);
+      expect(probe.calls[0]!.headers['x-probe-token']).toBe('let-me-in');
+      const answer = `the word is kiwi (note: ${marker})`;
+      expect(JSON.stringify(requests[1]!.body.messages?.filter((m) => m.role === 'tool'))).toContain(answer);
+      expect((await stack.runLogs(run.id)).some((l) => l.event === 'tool_response' && l.line === answer)).toBe(true);
+    } finally {
+      await probe.close();
+    }
   });
 
   it('fails a run whose model provider rejects the API key, with the provider\'s message in its result and log', async () => {
