@@ -7,7 +7,7 @@ import type { Agent, AgentOutcome, AgentOutput, ParsedLine } from './agents/base
 import type { ApiResult, ControlPlaneClient } from './client.ts';
 import { ARTIFACTS_ENV, MAX_ARTIFACTS, uploadArtifacts } from './artifacts.ts';
 import { LogStreamer } from './log-streamer.ts';
-import { createMasker, type Masker } from './mask.ts';
+import { createMasker, secretsInEnv, type Masker } from './mask.ts';
 import { spawnGroup, type GroupProcess } from './process.ts';
 import { recordAgentGroup, recordWorker } from './sweep.ts';
 import type { ExecuteRun, StopReason, WorkerLog } from './worker.ts';
@@ -40,7 +40,8 @@ export function createRunner(deps: RunnerDeps): ExecuteRun {
 
 async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: ClaimedRun, stop: AbortSignal): Promise<void> {
   const { client, log } = deps;
-  const mask = createMasker([...Object.values(run.credentials), ...(deps.workerSecrets ?? [])]);
+  // Credentials, and job env vars whose names say they hold a secret (a key put there instead of in a credential).
+  const mask = createMasker([...Object.values(run.credentials), ...secretsInEnv(run.env_vars), ...(deps.workerSecrets ?? [])]);
   let ended: EndReason | null = null;
   let agentProcess: GroupProcess | null = null;
   const end = (reason: EndReason) => {

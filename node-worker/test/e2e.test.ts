@@ -64,13 +64,15 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const marker = `marker-${Date.now()}`;
     const proof = join(stack.tmp, 'proof.txt');
     stack.model.script = {
-      command: `echo ${marker} && printf written > ${proof} && mkdir -p "$FLIGHT_CONTROL_ARTIFACTS_DIR/out" && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/out/report.txt" && echo "key=$OPENAI_API_KEY" && test "$OPENAI_API_KEY" = "${SECRET}"`,
+      command: `echo ${marker} && printf written > ${proof} && mkdir -p "$FLIGHT_CONTROL_ARTIFACTS_DIR/out" && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/out/report.txt" && echo "key=$OPENAI_API_KEY" && test "$OPENAI_API_KEY" = "${SECRET}" && echo "token=$DEPLOY_TOKEN"`,
       finalText: 'I ran the command; it printed the marker and wrote the proof file.',
       delayMs: 600,
     };
     const seenBefore = stack.model.requests.length;
 
-    const created = await stack.createGooseRun(marker);
+    // A key kept in a plain env var rather than a credential is masked too, by its name.
+    const envSecret = `dt-${Date.now()}-plain`;
+    const created = await stack.createGooseRun(marker, { env_vars: { OPENAI_HOST: stack.model.url, DEPLOY_TOKEN: envSecret } });
     expect(created.status).toBe('queued');
     const { run, seen } = await stack.followRun(created.id);
 
@@ -94,6 +96,8 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     const text = logs.map((l) => l.line).join('\n');
     expect(logs.some((l) => l.stream === 'stdout' && l.line === marker)).toBe(true);
     expect(logs.some((l) => l.stream === 'stdout' && l.line === 'key=***')).toBe(true);
+    expect(logs.some((l) => l.stream === 'stdout' && l.line === 'token=***')).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain(envSecret);
     expect(logs.some((l) => l.stream === 'event' && l.event === 'tool_request' && l.line.startsWith('▸ shell'))).toBe(true);
     expect(text).toContain('I ran the command; it printed the marker and wrote the proof file.');
     expect(JSON.stringify(logs)).not.toContain(SECRET);
