@@ -56,17 +56,26 @@ async function stopServer(): Promise<void> {
   clearTimeout(killer);
 }
 
-/** Processes working in the copied checkout (the control plane, workers, agents), found by their cwd. */
+/** Live processes working in the copied checkout (the control plane, workers, agents), found by their cwd. */
 function processesInRepo(): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(repo)) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
+      if (!readlinkSync(`/proc/${pid}/cwd`).startsWith(repo)) continue;
+      // A process that has exited but not yet been reaped is gone in all but name.
+      if (/^\d+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
+      found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
     } catch {
       // Gone, or not ours to read.
     }
   }
   return found;
+}
+
+/** After a stop, every process of the checkout is gone within a few seconds (children of children die last). */
+async function expectNoProcessesLeft(): Promise<void> {
+  for (let i = 0; i < 50 && processesInRepo().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(processesInRepo()).toEqual([]);
 }
 
 async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -158,7 +167,7 @@ describe('make run', { timeout: 120_000 }, () => {
     const { id } = await api<{ id: string }>(base, 'POST', '/jobs', { name: 'survives restart', task_prompt: 'say hi' });
 
     await stopServer();
-    expect(processesInRepo()).toEqual([]);
+    await expectNoProcessesLeft();
     await startServer(port);
 
     expect(readFileSync(join(repo, '.dev.vars'), 'utf8')).toBe(vars);
@@ -203,6 +212,6 @@ describe('make run', { timeout: 120_000 }, () => {
 
     await stopServer();
     expect(output).toMatch(/drained; exiting/);
-    expect(processesInRepo()).toEqual([]);
+    await expectNoProcessesLeft();
   });
 });
