@@ -1,32 +1,38 @@
-// Two test projects: the control plane inside workerd with real D1/R2/DO bindings, and Node-side tests.
+// Test projects: the control plane inside workerd with real D1/R2/DO bindings (twice: as configured,
+// and with short time settings), and Node-side tests.
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 // A fixed key for tests only; `make run` generates a real one into .dev.vars.
 const TEST_MASTER_KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
 
+/** A project of tests inside workerd, with wrangler.toml's real bindings and these extra variables. */
+function workerdProject(name: string, files: { include: string[]; exclude?: string[] }, vars: Record<string, string> = {}, testTimeout?: number) {
+  return {
+    plugins: [
+      cloudflareTest(async () => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: { ORCH_MASTER_KEY: TEST_MASTER_KEY, ORCH_DEFAULT_ADMIN_KEY: 'admin', ...vars, TEST_MIGRATIONS: await readD1Migrations('./migrations') },
+        },
+      })),
+    ],
+    test: { name, ...files, setupFiles: ['./control/test/apply-migrations.ts'], ...(testTimeout ? { testTimeout } : {}) },
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest(async () => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                ORCH_MASTER_KEY: TEST_MASTER_KEY,
-                ORCH_DEFAULT_ADMIN_KEY: 'admin',
-                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'control',
-          include: ['control/test/**/*.test.ts'],
-          setupFiles: ['./control/test/apply-migrations.ts'],
-        },
-      },
+      workerdProject('control', { include: ['control/test/**/*.test.ts'], exclude: ['control/test/time/**'] }),
+      // The queue's time rules with real time passing: the same Worker with short lease, offline,
+      // backstop and retention settings, so its real alarms do their work within seconds.
+      workerdProject(
+        'control-time',
+        { include: ['control/test/time/**/*.test.ts'] },
+        { ORCH_LEASE_SECONDS: '5', ORCH_WORKER_HEARTBEAT_TIMEOUT: '4', ORCH_BACKSTOP_GRACE_SECONDS: '3', ORCH_LOG_RETENTION_DAYS: '0.00004' },
+        90_000,
+      ),
       {
         test: {
           name: 'node',

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getPlatformProxy } from 'wrangler';
-import { claimRuns } from '../control/src/queue/claimRuns.ts';
+import { claimStatement } from '../control/src/queue/transitions.ts';
 import { api, machine, percentile, startControlPlane } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -69,7 +69,7 @@ async function bareThroughput(runs: number, claimers: number): Promise<number> {
     await Promise.all(
       workers.map(async (workerId) => {
         for (;;) {
-          const result = await claimRuns(db, { workspaceId: 'default', workerId, max: 1, leaseSeconds: 60 });
+          const result = await claimStatement(db, { workspaceId: 'default', workerId, max: 1, fencing: 'token' }, 60);
           if (!result.known || result.runs.length === 0) return;
           claimed += result.runs.length;
         }

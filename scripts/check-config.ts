@@ -3,7 +3,15 @@ import { ConfigError, parseConfig } from '../control/src/config.ts';
 import type { Env } from '../control/src/env.ts';
 import { DEV_VARS_SHOWN, readDevVars } from './dev-vars-file.ts';
 
-const VARIABLES = ['ORCH_MASTER_KEY', 'ORCH_DEFAULT_ADMIN_KEY', 'ORCH_MAX_BODY_BYTES', 'ORCH_MAX_ARTIFACT_BYTES', 'ORCH_LEASE_SECONDS'] as const satisfies readonly (keyof Env)[];
+const VARIABLES = [
+  'ORCH_MASTER_KEY',
+  'ORCH_DEFAULT_ADMIN_KEY',
+  'ORCH_MAX_BODY_BYTES',
+  'ORCH_MAX_ARTIFACT_BYTES',
+  'ORCH_LEASE_SECONDS',
+  'ORCH_WORKER_HEARTBEAT_TIMEOUT',
+  'ORCH_BACKSTOP_GRACE_SECONDS',
+] as const satisfies readonly (keyof Env)[];
 
 const fromFile = readDevVars() ?? new Map<string, string>();
 const env: Partial<Record<keyof Env, string>> = {};

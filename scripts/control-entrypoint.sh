@@ -36,6 +36,8 @@ write_var() {
     if [ -n "${ORCH_LEASE_SECONDS:-}" ]; then write_var ORCH_LEASE_SECONDS "$ORCH_LEASE_SECONDS"; fi
     if [ -n "${ORCH_MAX_ARTIFACT_BYTES:-}" ]; then write_var ORCH_MAX_ARTIFACT_BYTES "$ORCH_MAX_ARTIFACT_BYTES"; fi
     if [ -n "${ORCH_LOG_RETENTION_DAYS:-}" ]; then write_var ORCH_LOG_RETENTION_DAYS "$ORCH_LOG_RETENTION_DAYS"; fi
+    if [ -n "${ORCH_WORKER_HEARTBEAT_TIMEOUT:-}" ]; then write_var ORCH_WORKER_HEARTBEAT_TIMEOUT "$ORCH_WORKER_HEARTBEAT_TIMEOUT"; fi
+    if [ -n "${ORCH_BACKSTOP_GRACE_SECONDS:-}" ]; then write_var ORCH_BACKSTOP_GRACE_SECONDS "$ORCH_BACKSTOP_GRACE_SECONDS"; fi
   } > .dev.vars
 )
 

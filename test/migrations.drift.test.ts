@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -58,7 +58,8 @@ describe('migrations/ and the drizzle schema', () => {
     const { dir, out } = copyMigrations();
     // The copy imports drizzle-orm, so it needs the repo's packages beside it.
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const source = readFileSync(SCHEMA, 'utf8');
+    // Its relative imports point back into the repository.
+    const source = readFileSync(SCHEMA, 'utf8').replace(/from '(\.\.?\/[^']+)'/g, (_, path: string) => `from '${join(dirname(SCHEMA), path)}'`);
     const changed = source.replace(/sqliteTable\(\s*'users',\s*\{/, (table) => `${table}\n  driftProbe: text('drift_probe'),`);
     expect(changed, 'the users table was not found in schema.ts').not.toBe(source);
     const schema = join(dir, 'schema.ts');

@@ -18,6 +18,10 @@ export interface Config {
   maxArtifactBytes: number;
   /** How long a claim or heartbeat keeps a run's lease; a worker silent this long loses its runs. */
   leaseSeconds: number;
+  /** A worker silent this long is shown offline. */
+  workerOfflineSeconds: number;
+  /** How long past its timeout, or after a cancel request, a held run may go on before the control plane ends it. */
+  backstopGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -31,6 +35,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** A worker silent this long is shown offline (the original's ORCH_WORKER_HEARTBEAT_TIMEOUT). */
+export const DEFAULT_WORKER_OFFLINE_SECONDS = 90;
+export const DEFAULT_BACKSTOP_GRACE_SECONDS = 60;
+
+const seconds = (fallback: number) =>
+  z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(86_400, 'must be at most 86400').default(fallback);
+
 const envSchema = z.object({
   ORCH_MASTER_KEY: z.string().trim().min(1, 'is not set; generate one with `make run` or scripts/dev-vars.ts'),
   ORCH_DEFAULT_ADMIN_KEY: z.string().trim().min(1, 'must not be empty').default(DEFAULT_ADMIN_KEY),
@@ -42,6 +53,9 @@ const envSchema = z.object({
     .min(MIN_LEASE_SECONDS, `must be at least ${MIN_LEASE_SECONDS}`)
     .max(3600, 'must be at most 3600')
     .default(LEASE_SECONDS),
+  // The original Flight Control's name for it, so its deployments keep their setting.
+  ORCH_WORKER_HEARTBEAT_TIMEOUT: seconds(DEFAULT_WORKER_OFFLINE_SECONDS),
+  ORCH_BACKSTOP_GRACE_SECONDS: seconds(DEFAULT_BACKSTOP_GRACE_SECONDS),
 });
 
 export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Promise<Config> {
@@ -51,6 +65,8 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     ORCH_MAX_BODY_BYTES: env.ORCH_MAX_BODY_BYTES || undefined,
     ORCH_MAX_ARTIFACT_BYTES: env.ORCH_MAX_ARTIFACT_BYTES || undefined,
     ORCH_LEASE_SECONDS: env.ORCH_LEASE_SECONDS || undefined,
+    ORCH_WORKER_HEARTBEAT_TIMEOUT: env.ORCH_WORKER_HEARTBEAT_TIMEOUT || undefined,
+    ORCH_BACKSTOP_GRACE_SECONDS: env.ORCH_BACKSTOP_GRACE_SECONDS || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -69,6 +85,8 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     maxBodyBytes: parsed.data.ORCH_MAX_BODY_BYTES,
     maxArtifactBytes: parsed.data.ORCH_MAX_ARTIFACT_BYTES,
     leaseSeconds: parsed.data.ORCH_LEASE_SECONDS,
+    workerOfflineSeconds: parsed.data.ORCH_WORKER_HEARTBEAT_TIMEOUT,
+    backstopGraceSeconds: parsed.data.ORCH_BACKSTOP_GRACE_SECONDS,
   };
 }
 

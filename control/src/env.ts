@@ -17,6 +17,10 @@ export interface Env {
   ORCH_MAX_ARTIFACT_BYTES?: string;
   /** Seconds a claim or heartbeat keeps a run's lease (default 60, at least 5). */
   ORCH_LEASE_SECONDS?: string;
+  /** Seconds of silence after which a worker is shown offline (default 90). */
+  ORCH_WORKER_HEARTBEAT_TIMEOUT?: string;
+  /** Seconds a run may stay held past its timeout, or after a cancel request, before the control plane ends it (default 60). */
+  ORCH_BACKSTOP_GRACE_SECONDS?: string;
   /** Days a finished run's log is kept before its run hub deletes it (default 30). */
   ORCH_LOG_RETENTION_DAYS?: string;
 }

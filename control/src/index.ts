@@ -2,7 +2,7 @@
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
 import { dispatcherFor } from './queue/notify.ts';
-import { workspacesToReap } from './queue/reapExpiredLeases.ts';
+import { workspacesToReap } from './queue/transitions.ts';
 
 const app = createApp();
 
@@ -11,7 +11,7 @@ export default {
   // Each workspace's Dispatcher reaps by its own alarm while it holds leases; this cron catches what
   // an alarm can't: a workspace whose alarm was lost, and idle workers that died and still show online.
   async scheduled(_controller, env, ctx) {
-    const workspaces = await workspacesToReap(env.DB);
+    const workspaces = await workspacesToReap(env);
     ctx.waitUntil(Promise.all(workspaces.map((id) => dispatcherFor(env, id).backstop(id))));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,3 @@
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, callJson } from './helpers.ts';
 
@@ -144,65 +142,6 @@ describe('the queue', () => {
     const w = await register();
     expect((await claim(w.id)).runs).toEqual([]);
     expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'credential_missing' });
-  });
-
-  it('requeues a run whose worker went silent, and fails it past max_attempts with worker_lost', async () => {
-    await drainQueue();
-    const run = await callJson('/runs', { body: { task_prompt: 'fragile', max_attempts: 2 } }, 201);
-    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
-    const expire = () => env.DB.prepare("UPDATE job_runs SET lease_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(run.id).run();
-
-    const w1 = await register();
-    const [first] = (await claim(w1.id)).runs;
-    expect(first.attempt).toBe(1);
-    await expire();
-    const reaped = await dispatcher.reap('default');
-    expect(reaped.requeued.map((r) => r.id)).toContain(run.id);
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null });
-    // The lost worker's lease no longer works.
-    expect((await call(`/workers/runs/${run.id}/complete`, { body: { status: 'completed' }, headers: lease(first.lease_token) })).status).toBe(409);
-
-    const w2 = await register();
-    const [second] = (await claim(w2.id)).runs;
-    expect(second.attempt).toBe(2);
-    await expire();
-    await dispatcher.reap('default');
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'worker_lost' });
-
-    const attempts = await env.DB.prepare('SELECT attempt, worker_id, outcome FROM run_attempts WHERE run_id = ?1 ORDER BY attempt').bind(run.id).all();
-    expect(attempts.results).toEqual([
-      { attempt: 1, worker_id: w1.id, outcome: 'worker_lost' },
-      { attempt: 2, worker_id: w2.id, outcome: 'worker_lost' },
-    ]);
-    const logs = await callJson<any[]>(`/runs/${run.id}/logs`);
-    expect(logs.map((l) => l.line).join('\n')).toContain('requeued for attempt 2');
-  });
-
-  it('after the control plane was away, gives live workers one heartbeat to renew leases that ran out meanwhile', async () => {
-    await drainQueue();
-    const run = await callJson('/runs', { body: { task_prompt: 'outlived an outage' } }, 201);
-    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
-    const expire = () => env.DB.prepare("UPDATE job_runs SET lease_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(run.id).run();
-    const w = await register();
-    const [claimed] = (await claim(w.id)).runs;
-    await expire();
-    // The last reap was a minute ago: alarms did not run in between.
-    await runInDurableObject(dispatcher, (_instance, state) => state.storage.put('reaped_at', Date.now() - 60_000));
-
-    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned', worker_id: w.id });
-    const next = await runInDurableObject(dispatcher, (_instance, state) => state.storage.getAlarm());
-    expect(next! - Date.now()).toBeGreaterThan(15_000);
-
-    // The worker is alive and renews its lease in time, so the next reap leaves its run alone.
-    await callJson('/workers/heartbeat', { body: { worker_id: w.id, runs: [{ run_id: run.id, lease_token: claimed.lease_token }] } }, 200);
-    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned', attempt: 1 });
-
-    // A worker that stays silent past the grace loses the run as usual.
-    await expire();
-    expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null });
   });
 
   it('heartbeats renew held leases and report lost and cancelled runs', async () => {

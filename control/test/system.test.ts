@@ -1,6 +1,4 @@
-import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import worker_ from '../src/index.ts';
 import { describe, expect, it } from 'vitest';
 import { call, callJson } from './helpers.ts';
 
@@ -52,27 +50,4 @@ describe('silent workers', () => {
     expect(listed.find((w) => w.id === worker.id)?.status).toBe('offline');
   });
 
-  it('lets the once-a-minute cron reap a workspace whose own alarm never ran', async () => {
-    const run = await callJson('/runs', { body: { task_prompt: 'orphaned' } }, 201);
-    const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'gone', labels: {}, concurrency: 1 } }, 201);
-    let claimed: any[] = [];
-    for (let i = 0; i < 20 && !claimed.some((r) => r.run_id === run.id); i++) {
-      claimed = (await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: worker.id, max_runs: 8, wait_seconds: 0 } }, 200)).runs;
-    }
-    await env.DB.prepare(`UPDATE job_runs SET lease_expires_at = '2026-01-01T00:00:00.000Z' WHERE id = ?`).bind(run.id).run();
-    const cron = async () => {
-      const ctx = createExecutionContext();
-      await worker_.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
-      await waitOnExecutionContext(ctx);
-    };
-    // While the workspace's alarm is pending, the cron leaves the reaping to it.
-    await cron();
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'assigned' });
-    // With the alarm lost, the cron reaps, and arms the alarm again.
-    const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
-    await runInDurableObject(dispatcher, (_instance, state) => state.storage.deleteAlarm());
-    await cron();
-    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', attempt: 1 });
-    expect(await runInDurableObject(dispatcher, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
-  });
 });

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../src/config.ts';
 import { handleError } from '../src/http/errors.ts';
 import { encodeCursor } from '../src/http/pagination.ts';
-import { call, callJson, oneOfEverything, unique, type CallOptions, type Fixture } from './helpers.ts';
+import { call, callJson, expectError, oneOfEverything, unique, type CallOptions, type Fixture } from './helpers.ts';
 
 
 let f: Fixture;
@@ -150,10 +150,12 @@ describe('wrong types and missing fields', () => {
     }
   });
 
-  it('checks the lease header of lease-fenced worker calls, naming it', async () => {
+  it('checks the lease header of lease-fenced worker calls, naming it; without one, a run claimed with a token is not the caller\'s', async () => {
     for (const path of [`/workers/runs/${f.runId}/start`, `/workers/runs/${f.runId}/logs`, `/workers/runs/${f.runId}/complete`]) {
       const body = path.endsWith('/logs') ? { lines: [{ line: 'x', sequence: 1 }] } : path.endsWith('/complete') ? { status: 'completed' } : undefined;
-      await expectInvalidField(await call(path, { method: 'POST', key: f.workerKey, body }), 'x-lease-token', path);
+      await expectInvalidField(await call(path, { method: 'POST', key: f.workerKey, body, headers: { 'x-lease-token': 't'.repeat(129) } }), 'x-lease-token', path);
+      const missing = await expectError(await call(path, { method: 'POST', key: f.workerKey, body }), 409, 'lease_lost');
+      expect(missing.detail, path).toContain('X-Lease-Token');
     }
   });
 

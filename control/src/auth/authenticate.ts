@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { loadConfig } from '../config.ts';
 import { findCallerByKeyHash, findMemberRole, touchApiKey } from '../db/findCaller.ts';
-import { nowIso, sha256Hex } from '../db/ids.ts';
+import { sha256Hex } from '../db/ids.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, forbidden } from '../http/errors.ts';
 import { effectiveRole, hasRole, type EffectiveRole, type MemberRole } from './roles.ts';
@@ -54,7 +54,7 @@ export async function resolveCaller(env: AppEnv['Bindings'], token: string, work
     throw forbidden(`This API key is not valid for workspace '${workspaceId}'`);
   }
   if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
-  if (caller.due) waitUntil?.(touchApiKey(env.DB, caller.keyId, nowIso()).catch(() => undefined));
+  if (caller.due) waitUntil?.(touchApiKey(env.DB, caller.keyId).catch(() => undefined));
   return { userId: caller.userId, keyId: caller.keyId, workspaceId, role: effectiveRole(caller.keyRole, caller.memberRole) };
 }
 

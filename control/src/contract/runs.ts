@@ -1,6 +1,6 @@
 // Wire schemas for runs: one execution of a task, the unit the queue hands to workers.
 import { z } from '@hono/zod-openapi';
-import { runStatuses } from '../db/schema.ts';
+import { runStatuses } from './statuses.ts';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
 import { envMap, nameList, stringMap, timestamp } from './common.ts';
 import { MAX_TIMEOUT_SECONDS } from './jobs.ts';

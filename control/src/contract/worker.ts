@@ -1,13 +1,23 @@
 // The worker protocol's wire schemas, shared by the control plane (validates requests) and node-worker (validates responses).
 import { z } from '@hono/zod-openapi';
 import { stringMap, timestamp } from './common.ts';
+import { finalStatuses } from './statuses.ts';
 
 /** Header every run-scoped worker call carries; a stale token gets 409 `lease_lost`. */
 export const LEASE_HEADER = 'X-Lease-Token';
 
-/** Every run-scoped worker call carries its lease; a stale one is answered 409 `lease_lost`. */
+/**
+ * Every run-scoped worker call carries its lease; a stale one is answered 409 `lease_lost`. Workers of
+ * the original protocol send none: their runs (claimed through `poll`) are fenced by the worker's
+ * identity instead.
+ */
 export const leaseHeader = z.object({
-  'x-lease-token': z.string().min(1).max(128).openapi({ param: { name: 'x-lease-token', in: 'header' }, description: 'The lease token from the claim' }),
+  'x-lease-token': z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .openapi({ param: { name: 'x-lease-token', in: 'header' }, description: 'The lease token from the claim. Required for runs claimed with `claim`.' }),
 });
 
 /** The default lease; the control plane's ORCH_LEASE_SECONDS changes it. */
@@ -19,6 +29,13 @@ export const MIN_LEASE_SECONDS = 5;
 export function heartbeatSeconds(leaseSeconds: number): number {
   return Math.max(1, Math.floor(leaseSeconds / 4));
 }
+
+/**
+ * The shortest lease of a run claimed through the original protocol's `poll`. Such a worker sends
+ * nothing while its agent is quiet (no heartbeat during a run, logs only when there are lines), so
+ * its lease is renewed by each of its calls and lasts at least this long.
+ */
+export const V1_MIN_LEASE_SECONDS = 300;
 
 /** Longest a claim or signal request is parked: one request per 30 s keeps an idle worker at 2 a minute. */
 export const MAX_WAIT_SECONDS = 30;
@@ -100,6 +117,11 @@ export const ClaimedRun = z
   })
   .openapi('ClaimedRun');
 
+/** The original protocol's poll answer: a claimed run plus its skills (the original worker reads `skills`). */
+export const PolledRun = ClaimedRun.extend({
+  skills: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'The skills the run may use, with their files\' manifest.' }),
+}).openapi('PolledRun');
+
 export const WorkerClaimResult = z
   .object({ runs: z.array(ClaimedRun), heartbeat_interval_seconds: z.number().int().openapi({ description: 'How often to heartbeat now; follows the current lease length, so a changed ORCH_LEASE_SECONDS reaches running workers.' }) })
   .openapi('WorkerClaimResult');
@@ -142,7 +164,6 @@ export const WorkerLogBatch = z.object({ lines: z.array(LogLine).min(1).max(1000
 
 export const WorkerLogResult = z.object({ appended: z.number().int(), last_sequence: z.number().int() }).openapi('WorkerLogResult');
 
-export const finalStatuses = ['completed', 'failed', 'timeout', 'cancelled'] as const;
 
 export const WorkerCompleteBody = z
   .object({
@@ -160,6 +181,15 @@ export const WorkerCompleteBody = z
       .optional(),
   })
   .openapi('WorkerComplete');
+
+export const WorkerCompleteQuery = z.object({
+  worker_id: z
+    .string()
+    .max(64)
+    .optional()
+    .transform((id) => id || undefined)
+    .openapi({ description: 'The original protocol\'s way to name the reporting worker; checked against the run\'s holder when no lease token is sent.' }),
+});
 
 export const WorkerCompleteResult = z.object({ status: z.enum(finalStatuses) }).openapi('WorkerCompleteResult');
 

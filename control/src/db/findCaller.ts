@@ -35,13 +35,16 @@ export async function findMemberRole(d1: D1Database, userId: string, workspaceId
   return row?.role ?? null;
 }
 
-/** Records use at most once a minute per key (callers ask only when `due`), so authentication stays a read on the hot path. */
-export async function touchApiKey(d1: D1Database, keyId: string, now: string): Promise<void> {
+/**
+ * Records use at most once a minute per key (callers ask only when `due`), so authentication stays a
+ * read on the hot path. D1's clock, as the `due` check that reads it.
+ */
+export async function touchApiKey(d1: D1Database, keyId: string): Promise<void> {
   await d1
     .prepare(
-      `UPDATE api_keys SET last_used_at = ?2
-        WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-60 seconds'))`,
+      `UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))`,
     )
-    .bind(keyId, now)
+    .bind(keyId)
     .run();
 }

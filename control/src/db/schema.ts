@@ -1,6 +1,7 @@
 // The D1 schema. Migrations in migrations/ are generated from this file; a test keeps them in step.
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { runStatuses } from '../contract/statuses.ts';
 
 // ISO-8601 UTC with milliseconds, e.g. 2026-11-25T06:29:50.123Z; sorts as text.
 const nowIso = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
@@ -83,8 +84,8 @@ export const jobDefinitions = sqliteTable(
   (t) => [index('ix_job_definitions_workspace_created').on(t.workspaceId, t.createdAt, t.id)],
 );
 
-export const runStatuses = ['queued', 'assigned', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const;
-export type RunStatus = (typeof runStatuses)[number];
+export const runFencings = ['token', 'worker'] as const;
+
 
 export const jobRuns = sqliteTable(
   'job_runs',
@@ -109,6 +110,9 @@ export const jobRuns = sqliteTable(
     attempt: integer('attempt').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(3),
     leaseToken: text('lease_token'),
+    // How the holder proves it holds the run: its lease token, or (runs claimed through the
+    // original protocol's poll, whose workers send no token) its worker id and API key.
+    fencing: text('fencing', { enum: runFencings }).notNull().default('token'),
     leaseExpiresAt: text('lease_expires_at'),
     cancelRequestedAt: text('cancel_requested_at'),
     startedAt: text('started_at'),
@@ -176,6 +180,9 @@ export const workers = sqliteTable(
     status: text('status', { enum: workerStatuses }).notNull().default('online'),
     labels: json<StringMap>('labels').notNull().default(sql`'{}'`),
     concurrency: integer('concurrency').notNull().default(1),
+    // The API key that registered the worker (`default` for the bootstrap key): the identity a worker
+    // that sends no lease token is fenced by.
+    keyId: text('key_id'),
     lastHeartbeat: text('last_heartbeat').notNull().default(nowIso),
     currentRunId: text('current_run_id'),
     createdAt: createdAt(),

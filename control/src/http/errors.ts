@@ -36,7 +36,7 @@ export class ApiError extends Error {
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const conflict = (detail: string) => new ApiError(409, 'conflict', detail);
 export const forbidden = (detail: string) => new ApiError(403, 'forbidden', detail);
-export const leaseLost = () => new ApiError(409, 'lease_lost', 'This worker no longer holds the run; stop working on it');
+export const leaseLost = (detail = 'This worker no longer holds the run; stop working on it') => new ApiError(409, 'lease_lost', detail);
 export const badRequest = (code: string, detail: string) => new ApiError(400, code, detail);
 
 export function invalidField(field: string, message: string): ApiError {

@@ -3,6 +3,7 @@
 // API (an idle viewer costs nothing) and, for curl and the original's clients, Server-Sent Events.
 // Lines carry the worker's per-attempt sequence numbers, so a retried batch is stored once.
 import { DurableObject } from 'cloudflare:workers';
+import { isFinal } from '../contract/statuses.ts';
 import type { Env } from '../env.ts';
 
 export type LogStream = 'stdout' | 'stderr' | 'event' | 'system';
@@ -41,11 +42,47 @@ export interface AppendResult {
   lastSequence: number;
 }
 
-/** Statuses after which nothing more is written; the log is then kept for the retention period. */
-const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
+/** What a log batch presents: the lease token, or (a run fenced by identity) the caller's API key. */
+export type LeaseProof = { token: string } | { keyId: string };
+
+/** A lease the control plane has just checked in D1, for the hub to accept batches under while it lasts. */
+export interface CheckedLease {
+  runId: string;
+  workspaceId: string;
+  token: string;
+  attempt: number;
+  /** Set for a run fenced by identity: the API key its holder calls with. */
+  keyId: string | null;
+  /** How long the hub may trust the check without asking D1 again. */
+  validForMs: number;
+}
+
+export interface StatusUpdate {
+  runId: string;
+  workspaceId: string;
+  status: string;
+  /** The run's `updated_at` in D1 for this change: later changes win, whatever order they arrive in. */
+  at: string;
+  /** A line for the log, written with the change (requeue and backstop notes). */
+  note?: string;
+}
+
+interface CachedLease {
+  token: string;
+  attempt: number;
+  keyId: string | null;
+  workspaceId: string;
+  validUntil: number;
+}
+
+/** Answered instead of storing: `unchecked` asks the caller to check the lease in D1, `revoked` is final. */
+export type LeaseRefusal = 'unchecked' | 'revoked';
+
 const DEFAULT_RETENTION_DAYS = 30;
 const SSE_PING_MS = 30_000;
 const REPLAY_PAGE = 1_000;
+/** While viewers watch a run that has not ended, the hub compares its status with D1's this often. */
+const RECONCILE_MS = 30_000;
 const encoder = new TextEncoder();
 
 interface SseViewer {
@@ -65,25 +102,42 @@ export class RunHub extends DurableObject<Env> {
   }
 
   /**
-   * Appends a worker's batch; lines already stored for this attempt are skipped, so retries are
-   * harmless. A jump in the worker's numbering (lines it had to drop) is recorded as a note.
+   * Appends a batch under the lease the hub already trusts, so steady streaming costs no D1 read.
+   * `unchecked` when it has no such lease (the caller checks D1 and calls `append`); `revoked` when
+   * the control plane has taken that lease back.
    */
-  append(attempt: number, lines: IncomingLine[], leaseToken?: string): AppendResult {
-    // Remembering the lease the control plane just checked in D1 lets the next batches skip that check.
-    if (leaseToken) this.setState('lease', JSON.stringify({ token: leaseToken, attempt }));
-    return this.store(attempt, lines);
+  appendLeased(proof: LeaseProof, workspaceId: string, lines: IncomingLine[]): AppendResult | LeaseRefusal {
+    if ('token' in proof && this.isRevoked(proof.token)) return 'revoked';
+    const lease = this.cachedLease();
+    if (!lease || lease.workspaceId !== workspaceId || lease.validUntil <= Date.now()) return 'unchecked';
+    const matches = 'token' in proof ? lease.token === proof.token : lease.keyId !== null && lease.keyId === proof.keyId;
+    return matches ? this.store(lease.attempt, lines) : 'unchecked';
   }
 
   /**
-   * Appends when `leaseToken` is the lease this hub last saw checked, or answers null so the caller
-   * checks it in D1. Any status change other than `running` forgets the lease, so a requeued or
-   * finished run's old worker falls back to the D1 check and is fenced there.
+   * Appends a batch whose lease the control plane has just checked in D1, and trusts that lease for
+   * later batches for a while. A lease revoked meanwhile (the control plane is taking it back) wins.
    */
-  appendIfLeased(leaseToken: string, lines: IncomingLine[]): AppendResult | null {
-    const lease = this.getState('lease');
-    if (!lease) return null;
-    const { token, attempt } = JSON.parse(lease) as { token: string; attempt: number };
-    return token === leaseToken ? this.store(attempt, lines) : null;
+  append(lease: CheckedLease, lines: IncomingLine[]): AppendResult | 'revoked' {
+    if (this.isRevoked(lease.token)) return 'revoked';
+    this.remember(lease.runId, lease.workspaceId);
+    const cached: CachedLease = { token: lease.token, attempt: lease.attempt, keyId: lease.keyId, workspaceId: lease.workspaceId, validUntil: Date.now() + lease.validForMs };
+    this.setState('lease', JSON.stringify(cached));
+    return this.store(lease.attempt, lines);
+  }
+
+  /**
+   * Stops accepting batches under `token`, before the control plane takes that lease back in D1, so
+   * no batch lands after D1 has given the run to someone else (or ended it).
+   */
+  revokeLease(token: string): void {
+    this.sql.exec('INSERT OR IGNORE INTO revoked_leases (token) VALUES (?)', token);
+    if (this.cachedLease()?.token === token) this.sql.exec("DELETE FROM state WHERE key = 'lease'");
+  }
+
+  /** Undoes `revokeLease` when D1 did not take the lease after all (it was renewed in between). */
+  restoreLease(token: string): void {
+    this.sql.exec('DELETE FROM revoked_leases WHERE token = ?', token);
   }
 
   private store(attempt: number, lines: IncomingLine[]): AppendResult {
@@ -154,34 +208,79 @@ export class RunHub extends DurableObject<Env> {
     this.broadcast([this.insert(0, null, 'system', `[flight-control] ${text}`, new Date().toISOString())]);
   }
 
-  /** Records and announces the run's status; a final one starts the retention clock. */
-  async status(status: string): Promise<void> {
+  /**
+   * Records and announces a status D1 accepted. Changes are ordered by their time in D1, so a late or
+   * repeated announcement never moves the run back; a final status starts the retention clock.
+   */
+  async status(update: StatusUpdate): Promise<void> {
+    this.remember(update.runId, update.workspaceId);
+    const current = this.getState('status_at');
+    if (current !== null && update.at <= current && (update.at < current || this.currentStatus() === update.status)) return;
+    if (update.note) this.note(update.note);
+    await this.applyStatus(update.status, update.at);
+  }
+
+  private async applyStatus(status: string, at: string): Promise<void> {
     this.setState('status', status);
+    this.setState('status_at', at);
     if (status !== 'running') this.sql.exec("DELETE FROM state WHERE key = 'lease'");
     this.send({ type: 'status', status }, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
-    if (FINAL.has(status)) {
+    if (isFinal(status)) {
       this.send(this.endMessage(status), '');
       const days = Number(this.env.ORCH_LOG_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
       const ms = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
-      await this.ctx.storage.setAlarm(Date.now() + ms);
+      this.setState('retain_until', String(Date.now() + ms));
     }
+    await this.scheduleAlarm();
   }
 
-  /** Retention: the run's log is gone for good, and anyone still watching is told so. */
+  /**
+   * Reads the run's status from D1 and catches up with it: the backstop for an announcement that never
+   * arrived, run when a viewer connects and, while viewers watch an unfinished run, every 30 s.
+   */
+  private async reconcile(): Promise<void> {
+    const runId = this.getState('run_id');
+    if (!runId || isFinal(this.currentStatus())) return;
+    const row = await this.env.DB.prepare('SELECT status, updated_at FROM job_runs WHERE id = ?1').bind(runId).first<{ status: string; updated_at: string }>();
+    const current = this.getState('status_at');
+    if (row && (current === null || row.updated_at > current)) await this.applyStatus(row.status, row.updated_at);
+  }
+
+  /** The next thing the alarm must do: delete the log once retention ends, or reconcile for viewers. */
+  private async scheduleAlarm(): Promise<void> {
+    const retainUntil = Number(this.getState('retain_until') ?? NaN);
+    const watched = this.ctx.getWebSockets().length + this.sse.size > 0 && !isFinal(this.currentStatus());
+    const next = Math.min(Number.isFinite(retainUntil) ? retainUntil : Infinity, watched ? Date.now() + RECONCILE_MS : Infinity);
+    if (next === Infinity) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
   async alarm(): Promise<void> {
-    for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'log expired');
-    for (const viewer of this.sse) this.dropSse(viewer);
-    await this.ctx.storage.deleteAll();
-    this.createTables();
+    const retainUntil = Number(this.getState('retain_until') ?? NaN);
+    if (Number.isFinite(retainUntil) && retainUntil <= Date.now()) {
+      // Retention: the run's log is gone for good, and anyone still watching is told so.
+      for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'log expired');
+      for (const viewer of this.sse) this.dropSse(viewer);
+      await this.ctx.storage.deleteAll();
+      this.createTables();
+      return;
+    }
+    await this.reconcile();
+    await this.scheduleAlarm();
   }
 
   /** `/stream?after=N`: a WebSocket when the request asks to upgrade, Server-Sent Events otherwise. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/text') return this.openText();
-    const after = Math.max(0, Number(url.searchParams.get('after') ?? request.headers.get('Last-Event-ID') ?? 0) || 0);
-    if (request.headers.get('Upgrade')?.toLowerCase() === 'websocket') return this.openWebSocket(after, request.headers.get('Sec-WebSocket-Protocol'));
-    return this.openSse(after);
+    const runId = url.searchParams.get('run');
+    const workspaceId = url.searchParams.get('workspace');
+    if (runId && workspaceId) this.remember(runId, workspaceId);
+    const after = Math.max(0, Number(url.searchParams.get('after') || request.headers.get('Last-Event-ID') || 0) || 0);
+    const response = request.headers.get('Upgrade')?.toLowerCase() === 'websocket' ? this.openWebSocket(after, request.headers.get('Sec-WebSocket-Protocol')) : this.openSse(after);
+    // A status announcement that went missing shows up for this viewer now rather than never.
+    this.ctx.waitUntil(this.reconcile().then(() => this.scheduleAlarm()));
+    return response;
   }
 
   webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
@@ -202,7 +301,7 @@ export class RunHub extends DurableObject<Env> {
     }
     const status = this.currentStatus();
     if (status) server.send(JSON.stringify({ type: 'status', status }));
-    if (status && FINAL.has(status)) server.send(JSON.stringify(this.endMessage(status)));
+    if (isFinal(status)) server.send(JSON.stringify(this.endMessage(status)));
     const headers = new Headers();
     // A browser that authenticated through a subprotocol expects one echoed back.
     const offered = protocols?.split(',').map((p) => p.trim()).find((p) => p === 'flight-control');
@@ -283,6 +382,7 @@ export class RunHub extends DurableObject<Env> {
     )`);
     this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS lines_by_worker_sequence ON lines (attempt, worker_sequence) WHERE worker_sequence IS NOT NULL');
     this.sql.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS revoked_leases (token TEXT PRIMARY KEY)');
     // Hubs created before lines carried the agent's event kind and its fields gain the columns in place.
     const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(lines)').toArray().map((c) => c.name));
     for (const column of ['event', 'data']) if (!columns.has(column)) this.sql.exec(`ALTER TABLE lines ADD COLUMN ${column} TEXT`);
@@ -290,6 +390,21 @@ export class RunHub extends DurableObject<Env> {
 
   private currentStatus(): string | null {
     return this.getState('status');
+  }
+
+  /** Which run this hub keeps, so it can read the run's status from D1 itself. */
+  private remember(runId: string, workspaceId: string): void {
+    if (this.getState('run_id') !== runId) this.setState('run_id', runId);
+    if (this.getState('workspace_id') !== workspaceId) this.setState('workspace_id', workspaceId);
+  }
+
+  private cachedLease(): CachedLease | null {
+    const text = this.getState('lease');
+    return text ? (JSON.parse(text) as CachedLease) : null;
+  }
+
+  private isRevoked(token: string): boolean {
+    return this.sql.exec('SELECT 1 FROM revoked_leases WHERE token = ?', token).toArray().length > 0;
   }
 
   private getState(key: string): string | null {

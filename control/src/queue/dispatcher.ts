@@ -1,16 +1,17 @@
 // The dispatch Durable Object, one per workspace: parks idle workers' claims and cancel-signal
 // requests in memory, wakes them the moment work or a cancel arrives, and reaps expired leases by alarm.
 import { DurableObject } from 'cloudflare:workers';
-import { heartbeatSeconds } from '../contract/worker.ts';
-import { loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { claimRuns, type ClaimRequest, type ClaimResult } from './claimRuns.ts';
-import { reapExpiredLeases, type Reaped } from './reapExpiredLeases.ts';
+import { anyHeld, claim, heartbeatMs, reap, type ClaimRequest, type ClaimResult, type Reaped, type RunContext } from './transitions.ts';
 
 /** How often the alarm looks for expired leases while any run is held. */
 export const REAP_INTERVAL_MS = 5_000;
-/** Reaping paused longer than this means the control plane itself was away (alarms did not run). */
-export const REAPER_GAP_MS = 3 * REAP_INTERVAL_MS;
+/**
+ * An alarm firing this much later than it was set for (or one heartbeat interval, if shorter) means
+ * the control plane itself was away (frozen, killed, its host asleep): leases may have run out that
+ * live workers could not renew meanwhile.
+ */
+export const LATE_ALARM_MS = 2 * REAP_INTERVAL_MS;
 
 interface ParkedClaim {
   wake: () => void;
@@ -34,6 +35,10 @@ export class Dispatcher extends DurableObject<Env> {
   private readonly parkedSignals = new Map<string, Set<ParkedSignal>>();
   private readonly pendingCancels = new Map<string, Set<string>>();
 
+  private get runs(): RunContext {
+    return { env: this.env, defer: (work) => this.ctx.waitUntil(work) };
+  }
+
   /**
    * Claims runs; when none is queued, parks until woken by `workAvailable` or `waitMs` passes. While
    * parked nothing touches D1, and a wait that ends without a wake-up answers without asking D1 again:
@@ -43,7 +48,7 @@ export class Dispatcher extends DurableObject<Env> {
     await this.rememberWorkspace(req.workspaceId);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const result = await claimRuns(this.env.DB, req);
+      const result = await claim(this.runs, req);
       if (!result.known || result.runs.length > 0) {
         if (result.known) await this.armReaper();
         return result;
@@ -106,47 +111,58 @@ export class Dispatcher extends DurableObject<Env> {
     set.add(runId);
   }
 
-  /** Reaps now (by alarm, or from the once-a-minute cron); requeued runs wake parked claimers. */
+  /** Reaps now; requeued runs wake parked claimers. */
   async reap(workspaceId: string): Promise<Reaped> {
     await this.rememberWorkspace(workspaceId);
-    const reaped = await reapExpiredLeases(this.env.DB, workspaceId);
+    const reaped = await reap(this.runs, workspaceId);
     if (reaped.requeued.length > 0) this.workAvailable();
-    await this.recordReaped(reaped);
     return reaped;
   }
 
-  /** The once-a-minute cron's call: reaps only a workspace whose alarm was lost, and arms it again. */
-  async backstop(workspaceId: string): Promise<Reaped | null> {
-    if ((await this.ctx.storage.getAlarm()) !== null) return null;
-    const reaped = await this.reap(workspaceId);
-    await this.armReaper();
-    return reaped;
+  /**
+   * The once-a-minute cron's call: puts back an alarm that was lost, or that is long overdue. The alarm
+   * it sets comes one renewal grace later, as after any outage (the cron may run first after one).
+   */
+  async backstop(workspaceId: string): Promise<void> {
+    await this.rememberWorkspace(workspaceId);
+    const due = await this.ctx.storage.getAlarm();
+    if (due !== null && Date.now() - due < 60_000) return;
+    await this.graceThenReap();
   }
 
+  /**
+   * Reaps, then comes back in REAP_INTERVAL_MS while any run is held. An alarm that fires late (the
+   * control plane was away) first gives live workers one heartbeat interval to renew the leases that
+   * ran out meanwhile, then reaps: at most one grace per outage, however late that alarm is too.
+   */
   override async alarm(): Promise<void> {
     const workspaceId = await this.ctx.storage.get<string>('workspace');
     if (!workspaceId) return;
-    const now = Date.now();
-    const last = await this.ctx.storage.get<number>('reaped_at');
-    await this.ctx.storage.put('reaped_at', now);
-    if (last !== undefined && now - last > REAPER_GAP_MS) {
-      // The control plane was away, so leases ran out that live workers would have renewed: they get
-      // one heartbeat's time to do so before their runs are taken from them and run a second time.
-      const { leaseSeconds } = await loadConfig(this.env);
-      await this.ctx.storage.setAlarm(now + heartbeatSeconds(leaseSeconds) * 1000 + REAP_INTERVAL_MS);
+    const due = (await this.ctx.storage.get<number>('alarm_due')) ?? Date.now();
+    const graced = (await this.ctx.storage.get<boolean>('alarm_after_grace')) === true;
+    if (!graced && Date.now() - due > Math.min(LATE_ALARM_MS, await heartbeatMs(this.env))) {
+      await this.graceThenReap();
       return;
     }
     await this.reap(workspaceId);
-    const held = await this.env.DB.prepare(`SELECT 1 FROM job_runs WHERE workspace_id = ?1 AND status IN ('assigned', 'running') LIMIT 1`)
-      .bind(workspaceId)
-      .first();
-    if (held) await this.ctx.storage.setAlarm(Date.now() + REAP_INTERVAL_MS);
-    // With nothing held the chain of alarms ends here; the next claim starts a new one, not a gap.
-    else await this.ctx.storage.delete('reaped_at');
+    // With nothing held the chain of alarms ends here; the next claim starts a new one.
+    if (await anyHeld(this.env, workspaceId)) await this.setReaperAlarm(Date.now() + REAP_INTERVAL_MS, false);
+    else await this.ctx.storage.delete(['alarm_due', 'alarm_after_grace']);
+  }
+
+  /** The next reap comes one heartbeat interval (and a reap interval of margin) from now. */
+  private async graceThenReap(): Promise<void> {
+    await this.setReaperAlarm(Date.now() + (await heartbeatMs(this.env)) + REAP_INTERVAL_MS, true);
   }
 
   private async armReaper(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + REAP_INTERVAL_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.setReaperAlarm(Date.now() + REAP_INTERVAL_MS, false);
+  }
+
+  /** Sets the alarm and remembers when it is due, so the alarm can tell how late it fires. */
+  private async setReaperAlarm(at: number, afterGrace: boolean): Promise<void> {
+    await this.ctx.storage.put({ alarm_due: at, alarm_after_grace: afterGrace });
+    await this.ctx.storage.setAlarm(at);
   }
 
   private async rememberWorkspace(workspaceId: string): Promise<void> {
@@ -158,19 +174,5 @@ export class Dispatcher extends DurableObject<Env> {
     if (!set) return [];
     this.pendingCancels.delete(workerId);
     return [...set];
-  }
-
-  private async recordReaped(reaped: Reaped): Promise<void> {
-    const notes = [
-      ...reaped.requeued.map((r) => ({ id: r.id, status: 'queued', text: `worker lost; run requeued for attempt ${r.attempt + 1}` })),
-      ...reaped.failed.map((r) => ({ id: r.id, status: r.status, text: `run ended by the control plane: ${r.failure_reason}` })),
-    ];
-    await Promise.all(
-      notes.map(async (n) => {
-        const hub = this.env.RUN_HUB.get(this.env.RUN_HUB.idFromName(n.id));
-        await hub.note(n.text);
-        await hub.status(n.status);
-      }),
-    );
   }
 }

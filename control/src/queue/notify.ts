@@ -1,4 +1,4 @@
-// Tells a workspace's Dispatcher about new work and cancels, so parked workers act at once.
+// Stubs of a workspace's Dispatcher and of a run's hub, for the routes that read or wake them.
 import type { Env } from '../env.ts';
 
 export function dispatcherFor(env: Env, workspaceId: string) {
@@ -7,12 +7,4 @@ export function dispatcherFor(env: Env, workspaceId: string) {
 
 export function runHubFor(env: Env, runId: string) {
   return env.RUN_HUB.get(env.RUN_HUB.idFromName(runId));
-}
-
-export async function wakeClaimers(env: Env, workspaceId: string): Promise<void> {
-  await dispatcherFor(env, workspaceId).workAvailable();
-}
-
-export async function deliverCancel(env: Env, workspaceId: string, workerId: string, runId: string): Promise<void> {
-  await dispatcherFor(env, workspaceId).cancelRequested(workerId, runId);
 }

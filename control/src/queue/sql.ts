@@ -1,10 +1,16 @@
-// SQL fragments the queue's statements share, so every time rule is computed by D1 itself.
+// SQL fragments the queue's statements share, so every time rule is computed by D1 itself: one clock.
 
 /** The current instant in the schema's timestamp format. */
 export const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /** An instant `param` seconds from now; `param` is a bound parameter such as ?3. */
 export const nowPlus = (param: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || ${param} || ' seconds')`;
+
+/** An instant `param` seconds ago. */
+export const nowMinus = (param: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ${param} || ' seconds')`;
+
+/** Milliseconds from now until the timestamp in `column` (negative once it has passed), by D1's clock. */
+export const msUntil = (column: string) => `CAST(ROUND((julianday(${column}) - julianday('now')) * 86400000) AS INTEGER)`;
 
 /**
  * SET clause deriving a worker's status and current run from the runs it holds (`?1` is its id):
@@ -15,29 +21,3 @@ export const WORKER_STATE = `
   status = CASE WHEN status = 'draining' THEN 'draining'
                 WHEN EXISTS (SELECT 1 FROM job_runs WHERE worker_id = ?1 AND status IN ('assigned', 'running')) THEN 'busy'
                 ELSE 'online' END`;
-
-export type RunRow = {
-  id: string;
-  workspace_id: string;
-  job_definition_id: string | null;
-  status: string;
-  worker_id: string | null;
-  name: string;
-  task_prompt: string;
-  agent_type: string;
-  agent_config: string;
-  mcp_servers: string;
-  env_vars: string;
-  credential_ids: string;
-  skill_ids: string | null;
-  required_labels: string;
-  timeout_seconds: number;
-  priority: number;
-  attempt: number;
-  max_attempts: number;
-  lease_token: string | null;
-  lease_expires_at: string | null;
-  cancel_requested_at: string | null;
-  started_at: string | null;
-  created_at: string;
-};

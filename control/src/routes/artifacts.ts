@@ -11,9 +11,10 @@ import { openDb } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { findRun } from '../db/runs.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError, leaseLost, notFound } from '../http/errors.ts';
+import { ApiError, notFound } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
-import { checkLease } from '../queue/checkLease.ts';
+import { notHolder, runContext } from '../http/run-context.ts';
+import { checkLease } from '../queue/transitions.ts';
 
 const tags = ['Artifacts'];
 const runId = idParam('run_id', 'Run id');
@@ -55,11 +56,11 @@ export const artifactRoutes = createRouter()
       responses: { 201: jsonResponse(Artifact, 'The stored artifact'), ...errorResponses },
     }),
     async (c) => {
-      const { workspaceId } = c.get('auth');
+      const { workspaceId, keyId } = c.get('auth');
       const id = c.req.valid('param').run_id;
-      if (!(await checkLease(c.env.DB, workspaceId, id, c.req.valid('header')['x-lease-token']))) {
-        throw leaseLost();
-      }
+      const token = c.req.valid('header')['x-lease-token'];
+      const fence = token ? { token } : { keyId, workerId: null };
+      if (!(await checkLease(runContext(c), workspaceId, id, fence))) throw notHolder(fence);
       const file = c.req.valid('form').file;
       const bytes = await file.arrayBuffer();
       const artifactId = newId();

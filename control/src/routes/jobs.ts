@@ -6,11 +6,12 @@ import { Run } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { deleteJob, findJob, insertJob, listJobs, toJob, updateJob } from '../db/jobs.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
-import { insertRunFromJob, toRun } from '../db/runs.ts';
+import { toRun } from '../db/runs.ts';
 import { invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
-import { wakeClaimers } from '../queue/notify.ts';
+import { runContext } from '../http/run-context.ts';
+import { enqueueJobRun } from '../queue/transitions.ts';
 import type { Db } from '../db/client.ts';
 
 const tags = ['Jobs'];
@@ -119,8 +120,7 @@ export const jobRoutes = createRouter()
       const db = openDb(c.env.DB);
       const job = await findJob(db, c.get('auth').workspaceId, c.req.valid('param').job_id);
       if (!job) throw notFound('Job');
-      const run = await insertRunFromJob(db, job);
-      await wakeClaimers(c.env, job.workspaceId);
+      const run = await enqueueJobRun(runContext(c), job);
       return c.json(toRun(run), 201);
     },
   );

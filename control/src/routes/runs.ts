@@ -4,12 +4,14 @@ import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/com
 import { LogLine, LogPageQuery, LogStreamQuery, Run, RunCreate, RunListQuery } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
-import { findRun, insertAdHocRun, listRuns, requestCancel, toRun } from '../db/runs.ts';
+import { findRun, listRuns, toRun } from '../db/runs.ts';
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
 import { viewLine } from '../logs/run-hub.ts';
-import { deliverCancel, runHubFor, wakeClaimers } from '../queue/notify.ts';
+import { runHubFor } from '../queue/notify.ts';
+import { enqueueAdHocRun, requestCancel } from '../queue/transitions.ts';
+import { runContext } from '../http/run-context.ts';
 
 const tags = ['Runs'];
 const runId = idParam('run_id', 'Run id');
@@ -45,8 +47,7 @@ export const runRoutes = createRouter()
       const { workspaceId } = c.get('auth');
       const missing = await missingCredentialNames(db, workspaceId, body.credential_ids);
       if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
-      const run = await insertAdHocRun(db, workspaceId, body);
-      await wakeClaimers(c.env, workspaceId);
+      const run = await enqueueAdHocRun(runContext(c), workspaceId, body);
       return c.json(toRun(run), 201);
     },
   )
@@ -78,12 +79,8 @@ export const runRoutes = createRouter()
       const db = openDb(c.env.DB);
       const { workspaceId } = c.get('auth');
       const id = c.req.valid('param').run_id;
-      const row = await requestCancel(db, workspaceId, id);
-      if (row) {
-        if (row.workerId && (row.status === 'assigned' || row.status === 'running')) await deliverCancel(c.env, workspaceId, row.workerId, row.id);
-        else await runHubFor(c.env, row.id).status(row.status);
-        return c.json(toRun(row), 200);
-      }
+      const row = await requestCancel(runContext(c), workspaceId, id);
+      if (row) return c.json(toRun(row), 200);
       const existing = await findRun(db, workspaceId, id);
       if (!existing) throw notFound('Run');
       throw new ApiError(409, 'not_cancellable', `Run cannot be cancelled: it is already ${existing.status}`);
@@ -153,7 +150,8 @@ export const runRoutes = createRouter()
         if (value) headers.set(name, value);
       }
       const after = c.req.valid('query').after;
-      const response = await runHubFor(c.env, id).fetch(`https://run-hub/stream?after=${after ?? ''}`, { headers });
+      const query = new URLSearchParams({ after: after === undefined ? '' : String(after), run: id, workspace: c.get('auth').workspaceId });
+      const response = await runHubFor(c.env, id).fetch(`https://run-hub/stream?${query}`, { headers });
       return response as unknown as Response;
     },
   );

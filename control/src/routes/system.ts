@@ -4,7 +4,7 @@ import { errorResponses, jsonResponse } from '../contract/common.ts';
 import { Metrics, Worker, WorkerListQuery } from '../contract/system.ts';
 import { openDb } from '../db/client.ts';
 import { countByStatus, listWorkers, toWorker } from '../db/system.ts';
-import { markSilentWorkersOffline } from '../queue/reapExpiredLeases.ts';
+import { markSilentWorkersOffline } from '../queue/transitions.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
 
@@ -22,7 +22,7 @@ export const systemRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, status } = c.req.valid('query');
-      await markSilentWorkersOffline(c.env.DB, c.get('auth').workspaceId);
+      await markSilentWorkersOffline(c.env, c.get('auth').workspaceId);
       const rows = await listWorkers(openDb(c.env.DB), c.get('auth').workspaceId, status, limit, decodeCursor(cursor));
       return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toWorker), 200);
     },
@@ -36,7 +36,7 @@ export const systemRoutes = createRouter()
       responses: { 200: jsonResponse(Metrics, 'Current counts'), ...errorResponses },
     }),
     async (c) => {
-      await markSilentWorkersOffline(c.env.DB, c.get('auth').workspaceId);
+      await markSilentWorkersOffline(c.env, c.get('auth').workspaceId);
       return c.json(await countByStatus(openDb(c.env.DB), c.get('auth').workspaceId), 200);
     },
   );

@@ -1,5 +1,6 @@
 // /workers: the protocol compute workers speak — register, heartbeat, claim (long-poll), signals,
-// and the lease-fenced run calls start, logs, artifacts and complete.
+// and the lease-fenced run calls start, logs, artifacts and complete. Workers of the original
+// protocol (poll, no lease tokens) are fenced by their identity instead (docs/PROTOCOL.md).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
@@ -8,9 +9,11 @@ import {
   heartbeatSeconds,
   leaseHeader,
   MAX_WAIT_SECONDS,
+  PolledRun,
   WorkerClaimBody,
   WorkerClaimResult,
   WorkerCompleteBody,
+  WorkerCompleteQuery,
   WorkerCompleteResult,
   WorkerDeregisterBody,
   WorkerDeregistered,
@@ -27,28 +30,27 @@ import {
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError, leaseLost } from '../http/errors.ts';
+import { ApiError } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
-import { checkLease } from '../queue/checkLease.ts';
-import { completeRun } from '../queue/completeRun.ts';
-import { deregisterWorker } from '../queue/deregisterWorker.ts';
+import { notHolder, runContext } from '../http/run-context.ts';
+import type { LeaseProof } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
 import { registerWorker } from '../queue/registerWorker.ts';
-import { renewLeases } from '../queue/renewLeases.ts';
-import type { RunRow } from '../queue/sql.ts';
-import { startRun } from '../queue/startRun.ts';
+import { checkLease, complete, failAtClaim, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
 
 const tags = ['Workers'];
 const runId = idParam('run_id', 'Run id');
 
 const workerUnknown = () => new ApiError(404, 'worker_unknown', 'Worker not found; register again');
 
-function parseJson<T>(text: string, fallback: T): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
+/** The lease token when the call carries one; otherwise the caller's identity (the original protocol). */
+function fenceOf(c: Context<AppEnv>, token: string | undefined, workerId: string | null = null): Fence {
+  return token ? { token } : { keyId: c.get('auth').keyId, workerId };
+}
+
+async function claimThroughDispatcher(c: Context<AppEnv>, req: ClaimRequest, waitMs: number): Promise<ClaimResult> {
+  // RPC types can't express rows with JSON columns (`unknown` values); structured clone carries them as they are.
+  return (await dispatcherFor(c.env, req.workspaceId).claim(req, waitMs)) as ClaimResult;
 }
 
 /** Turns claimed rows into what the worker needs, failing (not sending) runs whose credentials are gone. */
@@ -59,43 +61,32 @@ async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunR
     c.env.DB,
     config.keyRing,
     workspaceId,
-    rows.map((r) => ({ id: r.id, credentialNames: parseJson<string[]>(r.credential_ids, []) })),
+    rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
   );
   const delivered: ClaimedRun[] = [];
   for (const row of rows) {
     const secret = secrets.get(row.id);
     if (!secret?.ok) {
-      const detail = secret?.detail ?? 'credentials unavailable';
-      await runHubFor(c.env, row.id).note(`run failed before start: ${detail}`);
-      await completeRun(c.env.DB, workspaceId, row.id, row.lease_token!, { status: 'failed', result: detail, exitCode: null, error: detail, reason: secret?.reason ?? 'credential_missing' });
-      await runHubFor(c.env, row.id).status('failed');
+      await failAtClaim(runContext(c), row, secret?.reason ?? 'credential_missing', secret?.detail ?? 'credentials unavailable');
       continue;
     }
-    // Viewers learn of the claim without the worker waiting on it.
-    c.executionCtx.waitUntil(runHubFor(c.env, row.id).status('assigned').catch(() => undefined));
     delivered.push({
       run_id: row.id,
-      lease_token: row.lease_token!,
-      lease_expires_at: row.lease_expires_at!,
+      lease_token: row.leaseToken!,
+      lease_expires_at: row.leaseExpiresAt!,
       attempt: row.attempt,
-      max_attempts: row.max_attempts,
+      max_attempts: row.maxAttempts,
       name: row.name,
-      task_prompt: row.task_prompt,
-      agent_type: row.agent_type,
-      agent_config: parseJson(row.agent_config, {}),
-      mcp_servers: parseJson(row.mcp_servers, []),
-      env_vars: parseJson(row.env_vars, {}),
+      task_prompt: row.taskPrompt,
+      agent_type: row.agentType,
+      agent_config: row.agentConfig,
+      mcp_servers: row.mcpServers,
+      env_vars: row.envVars,
       credentials: secret.env,
-      timeout_seconds: row.timeout_seconds,
+      timeout_seconds: row.timeoutSeconds,
     });
   }
   return delivered;
-}
-
-async function leaseFor(c: Context<AppEnv>, runIdValue: string, token: string) {
-  const holder = await checkLease(c.env.DB, c.get('auth').workspaceId, runIdValue, token);
-  if (!holder) throw leaseLost();
-  return holder;
 }
 
 export const workerRoutes = createRouter()
@@ -111,7 +102,8 @@ export const workerRoutes = createRouter()
     async (c) => {
       const body = c.req.valid('json');
       const { leaseSeconds } = await loadConfig(c.env);
-      const id = await registerWorker(c.env.DB, { workspaceId: c.get('auth').workspaceId, name: body.name, labels: body.labels, concurrency: body.concurrency });
+      const { workspaceId, keyId } = c.get('auth');
+      const id = await registerWorker(c.env.DB, { workspaceId, keyId, name: body.name, labels: body.labels, concurrency: body.concurrency });
       return c.json({ id, name: body.name, lease_seconds: leaseSeconds, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds), max_wait_seconds: MAX_WAIT_SECONDS }, 201);
     },
   )
@@ -127,7 +119,8 @@ export const workerRoutes = createRouter()
     async (c) => {
       const body = c.req.valid('json');
       const { leaseSeconds } = await loadConfig(c.env);
-      const renewal = await renewLeases(c.env.DB, c.get('auth').workspaceId, body.worker_id, body.runs, leaseSeconds, body.status === 'draining');
+      const { workspaceId, keyId } = c.get('auth');
+      const renewal = await renew(runContext(c), workspaceId, body.worker_id, keyId, body.runs, body.status === 'draining');
       if (!renewal.known) throw workerUnknown();
       return c.json(
         { status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) },
@@ -146,10 +139,10 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const { workspaceId } = c.get('auth');
-      const left = await deregisterWorker(c.env.DB, workspaceId, c.req.valid('json').worker_id);
+      const left = await release(runContext(c), workspaceId, c.req.valid('json').worker_id);
       if (!left.known) throw workerUnknown();
-      if (left.released > 0) await dispatcherFor(c.env, workspaceId).reap(workspaceId);
-      return c.json({ status: 'offline' as const, released: left.released }, 200);
+      if (left.released.requeued.length > 0) await dispatcherFor(c.env, workspaceId).workAvailable();
+      return c.json({ status: 'offline' as const, released: left.released.requeued.length + left.released.ended.length }, 200);
     },
   )
   .openapi(
@@ -165,10 +158,7 @@ export const workerRoutes = createRouter()
       const body = c.req.valid('json');
       const { workspaceId } = c.get('auth');
       const { leaseSeconds } = await loadConfig(c.env);
-      const result = await dispatcherFor(c.env, workspaceId).claim(
-        { workspaceId, workerId: body.worker_id, max: body.max_runs, leaseSeconds },
-        body.wait_seconds * 1000,
-      );
+      const result = await claimThroughDispatcher(c, { workspaceId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
       if (!result.known) throw workerUnknown();
       return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
@@ -179,19 +169,17 @@ export const workerRoutes = createRouter()
       path: '/workers/poll',
       tags,
       summary: 'The original protocol\'s poll: claim one run now, or null',
+      description:
+        'A run claimed here is fenced by the worker\'s identity as well as by its lease token: the worker may leave out `X-Lease-Token` and is then known by its API key (and by `worker_id` where the call names it). Its heartbeats and each of its calls renew the lease.',
       request: { query: z.object({ worker_id: z.string().min(1).max(64) }) },
-      responses: { 200: jsonResponse(ClaimedRun.nullable(), 'A claimed run or null'), ...errorResponses },
+      responses: { 200: jsonResponse(PolledRun.nullable(), 'A claimed run or null'), ...errorResponses },
     }),
     async (c) => {
       const { workspaceId } = c.get('auth');
-      const { leaseSeconds } = await loadConfig(c.env);
-      const result = await dispatcherFor(c.env, workspaceId).claim(
-        { workspaceId, workerId: c.req.valid('query').worker_id, max: 1, leaseSeconds },
-        0,
-      );
+      const result = await claimThroughDispatcher(c, { workspaceId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
       if (!result.known) return c.json(null, 200);
       const [run] = await deliverClaims(c, workspaceId, result.runs);
-      return c.json(run ?? null, 200);
+      return c.json(run ? { ...run, skills: [] } : null, 200);
     },
   )
   .openapi(
@@ -219,9 +207,9 @@ export const workerRoutes = createRouter()
       responses: { 200: jsonResponse(WorkerStartResult, 'Running'), ...errorResponses },
     }),
     async (c) => {
-      const started = await startRun(c.env.DB, c.get('auth').workspaceId, c.req.valid('param').run_id, c.req.valid('header')['x-lease-token']);
-      if (!started.ok) throw leaseLost();
-      await runHubFor(c.env, c.req.valid('param').run_id).status('running');
+      const fence = fenceOf(c, c.req.valid('header')['x-lease-token']);
+      const started = await start(runContext(c), c.get('auth').workspaceId, c.req.valid('param').run_id, fence);
+      if (!started.ok) throw notHolder(fence);
       return c.json({ status: 'running' as const, cancel_requested: started.cancelRequested }, 200);
     },
   )
@@ -244,12 +232,19 @@ export const workerRoutes = createRouter()
         line: line.line.toWellFormed(),
         ...(data === undefined ? {} : { data: JSON.stringify(data) }),
       }));
+      const { workspaceId, keyId } = c.get('auth');
       const hub = runHubFor(c.env, id);
-      let result = await hub.appendIfLeased(token, lines);
-      if (!result) {
-        const { attempt } = await leaseFor(c, id, token);
-        result = await hub.append(attempt, lines, token);
+      const proof: LeaseProof = token ? { token } : { keyId };
+      const fence = fenceOf(c, token);
+      let result = await hub.appendLeased(proof, workspaceId, lines);
+      if (result === 'unchecked') {
+        const holder = await checkLease(runContext(c), workspaceId, id, fence);
+        if (!holder) throw notHolder(fence);
+        // Trusted for half the lease's remaining time, so an identity-fenced run's lease is renewed in D1 before it runs out.
+        const validForMs = Math.max(0, Math.floor(holder.remainingMs / 2));
+        result = await hub.append({ runId: id, workspaceId, token: holder.leaseToken, attempt: holder.attempt, keyId: token ? null : keyId, validForMs }, lines);
       }
+      if (typeof result === 'string') throw notHolder(fence);
       return c.json({ appended: result.appended, last_sequence: result.lastSequence }, 200);
     },
   )
@@ -259,20 +254,20 @@ export const workerRoutes = createRouter()
       path: '/workers/runs/{run_id}/complete',
       tags,
       summary: 'Report a run\'s final status; a requested cancel always wins',
-      request: { params: runId, headers: leaseHeader, ...jsonBody(WorkerCompleteBody) },
+      request: { params: runId, headers: leaseHeader, query: WorkerCompleteQuery, ...jsonBody(WorkerCompleteBody) },
       responses: { 200: jsonResponse(WorkerCompleteResult, 'The status recorded'), ...errorResponses },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const done = await completeRun(c.env.DB, c.get('auth').workspaceId, c.req.valid('param').run_id, c.req.valid('header')['x-lease-token'], {
+      const fence = fenceOf(c, c.req.valid('header')['x-lease-token'], c.req.valid('query').worker_id ?? null);
+      const done = await complete(runContext(c), c.get('auth').workspaceId, c.req.valid('param').run_id, fence, {
         status: body.status,
         result: body.result,
         exitCode: body.exit_code,
         error: body.error,
         usage: body.usage,
       });
-      if (!done.ok) throw leaseLost();
-      await runHubFor(c.env, c.req.valid('param').run_id).status(done.status);
+      if (!done.ok) throw notHolder(fence);
       return c.json({ status: done.status }, 200);
     },
   );

@@ -1,0 +1,589 @@
+// Every change of a run's state, in one place: enqueue, claim, start, the lease check, renewal,
+// complete, cancel, release, and the reaper's requeue and backstops. Each change is one conditional
+// statement (or one batch) evaluated on D1's clock, so no two actors can both win. After D1 accepts a
+// change the run's hub is told (retried); before D1 takes a lease back, the hub stops accepting it.
+import { getTableColumns } from 'drizzle-orm';
+import { loadConfig } from '../config.ts';
+import type { RunCreate } from '../contract/runs.ts';
+import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.ts';
+import { heartbeatSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
+import { openDb } from '../db/client.ts';
+import { newId } from '../db/ids.ts';
+import { jobDefinitions, jobRuns } from '../db/schema.ts';
+import type { Env } from '../env.ts';
+import { msUntil, NOW, nowMinus, nowPlus, WORKER_STATE } from './sql.ts';
+
+/** The one run row type: drizzle's, whether the row came through drizzle or a raw statement. */
+export type RunRow = typeof jobRuns.$inferSelect;
+type JobRow = typeof jobDefinitions.$inferSelect;
+
+export interface RunContext {
+  env: Env;
+  /** Keeps work going after the response (a request's waitUntil); without it the work is awaited. */
+  defer?: ((work: Promise<unknown>) => void) | undefined;
+}
+
+/**
+ * How a worker proves it holds a run: the claim's lease token, or, for the original protocol's workers
+ * (which send none), its identity: the API key it calls with, and its worker id where the call names it.
+ */
+export type Fence = { token: string } | { keyId: string; workerId: string | null };
+
+export interface LeaseHolder {
+  attempt: number;
+  leaseToken: string;
+  workerId: string;
+  /** How long the lease has left, by D1's clock. */
+  remainingMs: number;
+}
+
+const HELD = `status IN ('assigned', 'running')`;
+const runColumns = Object.entries(getTableColumns(jobRuns));
+
+/** Maps a raw `job_runs` row (snake_case, JSON as text) to the run row type. */
+export function runFromSql(raw: Record<string, unknown>): RunRow {
+  return Object.fromEntries(runColumns.map(([key, column]) => [key, raw[column.name] === null ? null : column.mapFromDriverValue(raw[column.name])])) as RunRow;
+}
+
+/**
+ * The fence as a condition on a `job_runs` row: its lease token, or, for a run claimed without lease
+ * tokens, its holder registered with this key (and named, where the call names a worker).
+ */
+const FENCED = (token: string, key: string, worker: string) => `
+  (lease_token = ${token}
+   OR (${token} IS NULL AND fencing = 'worker'
+       AND worker_id IN (SELECT id FROM workers WHERE key_id = ${key} AND (${worker} IS NULL OR id = ${worker}))))`;
+
+const fenceParams = (fence: Fence) => ('token' in fence ? [fence.token, null, null] : [null, fence.keyId, fence.workerId]);
+
+async function leaseSecondsFor(env: Env, fencing: 'token' | 'worker'): Promise<number> {
+  const { leaseSeconds } = await loadConfig(env);
+  return fencing === 'worker' ? Math.max(leaseSeconds, V1_MIN_LEASE_SECONDS) : leaseSeconds;
+}
+
+// ---- enqueue ------------------------------------------------------------------------------------
+
+/** Copies the job's current settings into a new queued run; later edits to the job never reach it. */
+export async function enqueueJobRun(ctx: RunContext, job: JobRow): Promise<RunRow> {
+  return enqueue(ctx, {
+    workspaceId: job.workspaceId,
+    jobDefinitionId: job.id,
+    name: job.name,
+    taskPrompt: job.taskPrompt,
+    agentType: job.agentType,
+    agentConfig: job.agentConfig,
+    mcpServers: job.mcpServers,
+    envVars: job.envVars,
+    credentialIds: job.credentialIds,
+    skillIds: job.skillIds,
+    requiredLabels: job.labels,
+    timeoutSeconds: job.timeoutSeconds,
+    priority: job.priority,
+    maxAttempts: job.maxAttempts,
+  });
+}
+
+export async function enqueueAdHocRun(ctx: RunContext, workspaceId: string, body: RunCreate): Promise<RunRow> {
+  return enqueue(ctx, {
+    workspaceId,
+    jobDefinitionId: null,
+    name: body.name,
+    taskPrompt: body.task_prompt,
+    agentType: body.agent_type,
+    agentConfig: body.agent_config,
+    mcpServers: body.mcp_servers,
+    envVars: body.env_vars,
+    credentialIds: body.credential_ids,
+    skillIds: body.skill_ids,
+    requiredLabels: body.required_labels,
+    timeoutSeconds: body.timeout_seconds,
+    priority: body.priority,
+    maxAttempts: body.max_attempts,
+  });
+}
+
+type NewRun = Omit<typeof jobRuns.$inferInsert, 'id' | 'status'>;
+
+async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow> {
+  const [row] = await openDb(ctx.env.DB)
+    .insert(jobRuns)
+    .values({ ...values, id: newId(), status: 'queued' })
+    .returning();
+  // Parked claimers retry at once; the caller need not wait for them.
+  const wake = ctx.env.DISPATCHER.get(ctx.env.DISPATCHER.idFromName(values.workspaceId)).workAvailable();
+  if (ctx.defer) ctx.defer(wake);
+  else await wake;
+  return row!;
+}
+
+// ---- claim --------------------------------------------------------------------------------------
+
+export interface ClaimRequest {
+  workspaceId: string;
+  workerId: string;
+  max: number;
+  /** `worker` for the original protocol's poll: the run is fenced by the worker's identity. */
+  fencing: 'token' | 'worker';
+}
+
+export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
+
+// A run is eligible when every one of its required labels is among the worker's labels (subset
+// match); higher priority first, then oldest first (rowid breaks ties within a millisecond). The
+// outer `status = 'queued'` re-check makes the UPDATE the arbiter, so two claimers can never both
+// take one run.
+const CLAIM = `
+UPDATE job_runs
+   SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5,
+       lease_token = lower(hex(randomblob(16))), lease_expires_at = ${nowPlus('?4')},
+       started_at = NULL, updated_at = ${NOW}
+ WHERE status = 'queued' AND id IN (
+       SELECT r.id FROM job_runs r
+        WHERE r.workspace_id = ?2 AND r.status = 'queued'
+          AND NOT EXISTS (
+                SELECT 1 FROM json_each(r.required_labels) need
+                 WHERE NOT EXISTS (
+                       SELECT 1 FROM json_each((SELECT labels FROM workers WHERE id = ?1)) have
+                        WHERE have.key = need.key AND have.value = need.value))
+        ORDER BY r.priority DESC, r.created_at, r.rowid
+        LIMIT ?3)
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2)
+RETURNING *, rowid AS queue_position`;
+
+const RECORD_ATTEMPTS = `
+INSERT OR IGNORE INTO run_attempts (id, run_id, attempt, worker_id, lease_token, claimed_at)
+SELECT lower(hex(randomblob(6))), id, attempt, worker_id, lease_token, ${NOW}
+  FROM job_runs WHERE worker_id = ?1 AND status = 'assigned' AND lease_token IS NOT NULL`;
+
+// A claim is also a sign of life, so an idle worker needs no separate heartbeat.
+const TOUCH_WORKER = `
+UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
+ WHERE id = ?1 AND workspace_id = ?2`;
+
+/** Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt. */
+export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimResult> {
+  const result = await claimStatement(ctx.env.DB, req, await leaseSecondsFor(ctx.env, req.fencing));
+  if (result.known) for (const run of result.runs) announce(ctx, run, 'assigned', run.updatedAt);
+  return result;
+}
+
+/** The claim's SQL alone, without telling hubs: what the claim benchmark measures the API against. */
+export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSeconds: number): Promise<ClaimResult> {
+  const [claimed, , touched] = await d1.batch<Record<string, unknown>>([
+    d1.prepare(CLAIM).bind(req.workerId, req.workspaceId, req.max, leaseSeconds, req.fencing),
+    d1.prepare(RECORD_ATTEMPTS).bind(req.workerId),
+    d1.prepare(TOUCH_WORKER).bind(req.workerId, req.workspaceId),
+  ]);
+  if (!touched || touched.meta.changes === 0) return { known: false };
+  // RETURNING follows no ORDER BY, so restore queue order for the worker.
+  const raw = claimed?.results ?? [];
+  const position = new Map(raw.map((r) => [r['id'] as string, r['queue_position'] as number]));
+  const runs = raw.map(runFromSql);
+  runs.sort((a, b) => b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || position.get(a.id)! - position.get(b.id)!);
+  return { known: true, runs };
+}
+
+// ---- start and the lease check ------------------------------------------------------------------
+
+const START = (fenced: string) => `
+UPDATE job_runs SET status = 'running', started_at = COALESCE(started_at, ${NOW}), updated_at = ${NOW}
+ WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND ${fenced}
+RETURNING cancel_requested_at, updated_at, started_at = updated_at AS just_started`;
+
+const START_ATTEMPT = (fenced: string) => `
+UPDATE run_attempts SET started_at = COALESCE(started_at, ${NOW})
+ WHERE run_id = ?1 AND lease_token IN (SELECT lease_token FROM job_runs WHERE id = ?1 AND ${fenced})`;
+
+export type StartResult = { ok: true; cancelRequested: boolean } | { ok: false };
+
+/** Moves a claimed run to `running` when its agent starts; idempotent for a retried call. */
+export async function start(ctx: RunContext, workspaceId: string, runId: string, fence: Fence): Promise<StartResult> {
+  const d1 = ctx.env.DB;
+  const fenced = FENCED('?3', '?4', '?5');
+  const [started] = await d1.batch<{ cancel_requested_at: string | null; updated_at: string; just_started: number }>([
+    d1.prepare(START(fenced)).bind(runId, workspaceId, ...fenceParams(fence)),
+    d1.prepare(START_ATTEMPT(FENCED('?2', '?3', '?4'))).bind(runId, ...fenceParams(fence)),
+  ]);
+  const row = started?.results[0];
+  if (!row) return { ok: false };
+  if (row.just_started) announce(ctx, { id: runId, workspaceId }, 'running', row.updated_at);
+  return { ok: true, cancelRequested: row.cancel_requested_at !== null };
+}
+
+const LEASE = (fenced: string) => `
+SELECT attempt, lease_token AS leaseToken, worker_id AS workerId, ${msUntil('lease_expires_at')} AS remainingMs
+  FROM job_runs WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND ${fenced}`;
+
+// A worker of the original protocol sends nothing else while its agent works: each of its calls
+// renews its lease and counts as its heartbeat, and the first one moves the run to `running`.
+const TOUCH_IDENTITY_LEASE = (fenced: string) => `
+UPDATE job_runs SET lease_expires_at = ${nowPlus('?6')}, status = 'running', started_at = COALESCE(started_at, ${NOW}),
+       updated_at = CASE WHEN status = 'assigned' THEN ${NOW} ELSE updated_at END
+ WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND fencing = 'worker' AND ${fenced}
+RETURNING attempt, lease_token AS leaseToken, worker_id AS workerId, ${msUntil('lease_expires_at')} AS remainingMs, updated_at`;
+
+const TOUCH_HOLDER = (fenced: string) => `
+UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}
+ WHERE id = (SELECT worker_id FROM job_runs WHERE id = ?1 AND fencing = 'worker' AND ${HELD} AND ${fenced})`;
+
+/**
+ * Whether the fence still holds the run: the check every run-scoped worker call passes. For a run
+ * fenced by identity it also renews the lease and marks the run running (see TOUCH_IDENTITY_LEASE).
+ */
+export async function checkLease(ctx: RunContext, workspaceId: string, runId: string, fence: Fence): Promise<LeaseHolder | null> {
+  const d1 = ctx.env.DB;
+  if ('token' in fence) {
+    return d1.prepare(LEASE(FENCED('?3', '?4', '?5'))).bind(runId, workspaceId, ...fenceParams(fence)).first<LeaseHolder>();
+  }
+  const params = fenceParams(fence);
+  const [before, touched] = await d1.batch<{ status: string } & LeaseHolder & { updated_at: string }>([
+    d1.prepare(`SELECT status FROM job_runs WHERE id = ?1`).bind(runId),
+    d1.prepare(TOUCH_IDENTITY_LEASE(FENCED('?3', '?4', '?5'))).bind(runId, workspaceId, ...params, await leaseSecondsFor(ctx.env, 'worker')),
+    d1.prepare(START_ATTEMPT(FENCED('?2', '?3', '?4'))).bind(runId, ...params),
+    d1.prepare(TOUCH_HOLDER(FENCED('?2', '?3', '?4'))).bind(runId, ...params),
+  ]);
+  const row = touched?.results[0];
+  if (!row) return null;
+  if (before?.results[0]?.status === 'assigned') announce(ctx, { id: runId, workspaceId }, 'running', row.updated_at);
+  return { attempt: row.attempt, leaseToken: row.leaseToken, workerId: row.workerId, remainingMs: row.remainingMs };
+}
+
+// ---- renewal (heartbeat) ------------------------------------------------------------------------
+
+export interface HeldLease {
+  run_id: string;
+  lease_token: string;
+}
+
+export interface Renewal {
+  known: boolean;
+  leases: { run_id: string; lease_expires_at: string }[];
+  lost: string[];
+  cancel: string[];
+}
+
+const RENEW = `
+UPDATE job_runs SET lease_expires_at = ${nowPlus('?3')}
+ WHERE worker_id = ?1 AND workspace_id = ?4 AND ${HELD}
+   AND EXISTS (SELECT 1 FROM json_each(?2) held
+                WHERE json_extract(held.value, '$.run_id') = job_runs.id
+                  AND json_extract(held.value, '$.lease_token') = job_runs.lease_token)
+RETURNING id, lease_expires_at, cancel_requested_at`;
+
+// A worker that sends no lease tokens renews, with each heartbeat, every run it holds by identity:
+// its own heartbeat, sent with the key that registered it.
+const RENEW_BY_IDENTITY = `
+UPDATE job_runs SET lease_expires_at = ${nowPlus('?3')}
+ WHERE worker_id = ?1 AND workspace_id = ?2 AND ${HELD} AND fencing = 'worker'
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND key_id = ?4)`;
+
+const DRAINING = `UPDATE workers SET status = CASE WHEN ?3 = 1 THEN 'draining' ELSE status END WHERE id = ?1 AND workspace_id = ?2`;
+
+/** A worker's heartbeat: renews the leases it still holds and reports those it lost or must cancel. */
+export async function renew(ctx: RunContext, workspaceId: string, workerId: string, keyId: string, held: HeldLease[], draining: boolean): Promise<Renewal> {
+  const d1 = ctx.env.DB;
+  const { leaseSeconds } = await loadConfig(ctx.env);
+  const [renewed, , , touched] = await d1.batch<{ id: string; lease_expires_at: string; cancel_requested_at: string | null }>([
+    d1.prepare(RENEW).bind(workerId, JSON.stringify(held), leaseSeconds, workspaceId),
+    d1.prepare(RENEW_BY_IDENTITY).bind(workerId, workspaceId, await leaseSecondsFor(ctx.env, 'worker'), keyId),
+    d1.prepare(DRAINING).bind(workerId, workspaceId, draining ? 1 : 0),
+    d1.prepare(TOUCH_WORKER).bind(workerId, workspaceId),
+  ]);
+  const rows = renewed?.results ?? [];
+  const kept = new Set(rows.map((r) => r.id));
+  return {
+    known: (touched?.meta.changes ?? 0) > 0,
+    leases: rows.map((r) => ({ run_id: r.id, lease_expires_at: r.lease_expires_at })),
+    lost: held.map((h) => h.run_id).filter((id) => !kept.has(id)),
+    cancel: rows.filter((r) => r.cancel_requested_at !== null).map((r) => r.id),
+  };
+}
+
+// ---- complete -----------------------------------------------------------------------------------
+
+export interface Completion {
+  status: FinalStatus;
+  result: string | null;
+  exitCode: number | null;
+  error: string | null;
+  /** Short machine-readable reason for a failure, e.g. agent_failed, credential_missing. */
+  reason?: string | null;
+  usage?: { input_tokens: number | null; output_tokens: number | null; total_tokens: number | null; cost_usd: number | null } | undefined;
+}
+
+export type CompleteResult = { ok: true; status: FinalStatus; workerId: string } | { ok: false };
+
+const COMPLETE = `
+UPDATE job_runs
+   SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE ?4 END,
+       failure_reason = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled_by_user'
+                             WHEN ?4 = 'completed' THEN NULL
+                             WHEN ?4 = 'failed' THEN COALESCE(?7, 'agent_failed')
+                             WHEN ?4 = 'timeout' THEN 'timeout'
+                             ELSE 'cancelled_by_worker' END,
+       result = ?5, exit_code = ?6,
+       input_tokens = ?8, output_tokens = ?9, total_tokens = ?10, cost_usd = ?11,
+       completed_at = ${NOW}, updated_at = ${NOW}, lease_token = NULL, lease_expires_at = NULL
+ WHERE id = ?1 AND workspace_id = ?2 AND lease_token = ?3 AND ${HELD}
+RETURNING status, worker_id, updated_at`;
+
+const END_ATTEMPT = `
+UPDATE run_attempts SET ended_at = ${NOW}, outcome = ?3, detail = ?4
+ WHERE run_id = ?1 AND lease_token = ?2 AND ended_at IS NULL`;
+
+const FREE_WORKER = `UPDATE workers SET updated_at = ${NOW}, ${WORKER_STATE} WHERE id = ?1`;
+
+/** Records a run's final status reported by the worker holding it; a cancel request always wins. */
+export async function complete(ctx: RunContext, workspaceId: string, runId: string, fence: Fence, done: Completion): Promise<CompleteResult> {
+  const d1 = ctx.env.DB;
+  const token = 'token' in fence ? fence.token : (await checkLease(ctx, workspaceId, runId, fence))?.leaseToken;
+  if (!token) return { ok: false };
+  await revokeLeases(ctx.env, [{ id: runId, token }]);
+  const u = done.usage;
+  const updated = await d1
+    .prepare(COMPLETE)
+    .bind(
+      runId,
+      workspaceId,
+      token,
+      done.status,
+      done.result,
+      done.exitCode,
+      done.reason ?? null,
+      u?.input_tokens ?? null,
+      u?.output_tokens ?? null,
+      u?.total_tokens ?? null,
+      u?.cost_usd === null || u?.cost_usd === undefined ? null : String(u.cost_usd),
+    )
+    .first<{ status: FinalStatus; worker_id: string; updated_at: string }>();
+  if (!updated) return { ok: false };
+  // The run's row is the arbiter above; these two only tidy history and the worker's state.
+  await d1.batch([d1.prepare(END_ATTEMPT).bind(runId, token, updated.status, done.error), d1.prepare(FREE_WORKER).bind(updated.worker_id)]);
+  announce(ctx, { id: runId, workspaceId }, updated.status, updated.updated_at);
+  return { ok: true, status: updated.status, workerId: updated.worker_id };
+}
+
+/** A claimed run that cannot be sent to its worker (its credential is gone): it fails before it starts. */
+export async function failAtClaim(ctx: RunContext, run: RunRow, reason: string, detail: string): Promise<void> {
+  await tellHub(ctx.env, run.id, (hub) => hub.note(`run failed before start: ${detail}`)).catch(() => undefined);
+  await complete(ctx, run.workspaceId, run.id, { token: run.leaseToken! }, { status: 'failed', result: detail, exitCode: null, error: detail, reason });
+}
+
+// ---- cancel -------------------------------------------------------------------------------------
+
+// A queued run is cancelled at once; an assigned or running one is marked for its worker to act on.
+const CANCEL = `
+UPDATE job_runs
+   SET status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+       completed_at = CASE WHEN status = 'queued' THEN ${NOW} ELSE completed_at END,
+       failure_reason = CASE WHEN status = 'queued' THEN 'cancelled_by_user' ELSE failure_reason END,
+       cancel_requested_at = COALESCE(cancel_requested_at, ${NOW}), updated_at = ${NOW}
+ WHERE id = ?1 AND workspace_id = ?2 AND status IN ('queued', 'assigned', 'running')
+RETURNING *`;
+
+/** Returns the run after the request, or undefined when it is not cancellable. */
+export async function requestCancel(ctx: RunContext, workspaceId: string, runId: string): Promise<RunRow | undefined> {
+  const raw = await ctx.env.DB.prepare(CANCEL).bind(runId, workspaceId).first<Record<string, unknown>>();
+  if (!raw) return undefined;
+  const run = runFromSql(raw);
+  if (run.status === 'cancelled') announce(ctx, run, 'cancelled', run.updatedAt);
+  else if (run.workerId) {
+    const dispatcher = ctx.env.DISPATCHER.get(ctx.env.DISPATCHER.idFromName(workspaceId));
+    await dispatcher.cancelRequested(run.workerId, run.id);
+  }
+  return run;
+}
+
+// ---- release and reaping ------------------------------------------------------------------------
+
+// Backdated rather than requeued here, so the reaper's one path decides between requeue and the end.
+const RELEASE = `
+UPDATE job_runs SET lease_expires_at = ${nowMinus('1')}, updated_at = ${NOW}
+ WHERE worker_id = ?1 AND workspace_id = ?2 AND ${HELD}`;
+
+const OFFLINE = `
+UPDATE workers SET status = 'offline', current_run_id = NULL, last_heartbeat = ${NOW}, updated_at = ${NOW}
+ WHERE id = ?1 AND workspace_id = ?2`;
+
+/** A worker leaving the fleet: shown offline at once, and any run it still held is reaped now. */
+export async function release(ctx: RunContext, workspaceId: string, workerId: string): Promise<{ known: boolean; released: Reaped }> {
+  const d1 = ctx.env.DB;
+  const [, offline] = await d1.batch([d1.prepare(RELEASE).bind(workerId, workspaceId), d1.prepare(OFFLINE).bind(workerId, workspaceId)]);
+  const known = (offline?.meta.changes ?? 0) > 0;
+  return { known, released: known ? await reap(ctx, workspaceId, workerId) : { requeued: [], ended: [] } };
+}
+
+export interface Reaped {
+  requeued: { id: string; attempt: number; updated_at: string }[];
+  ended: { id: string; status: FinalStatus; failure_reason: string; updated_at: string }[];
+}
+
+const EXPIRED = `${HELD} AND lease_expires_at < ${NOW}`;
+const OVERDUE = `status = 'running' AND started_at < ${nowMinus('(timeout_seconds + ?3)')}`;
+const CANCEL_IGNORED = `${HELD} AND cancel_requested_at < ${nowMinus('?3')}`;
+const DUE = `(${EXPIRED}) OR (${OVERDUE}) OR (${CANCEL_IGNORED})`;
+
+const CANDIDATES = `
+SELECT id, lease_token AS token FROM job_runs
+ WHERE workspace_id = ?1 AND (?2 IS NULL OR worker_id = ?2) AND (${DUE})`;
+
+// Statements below act only on the candidates (?2, a JSON list of ids) whose hubs have stopped
+// accepting their lease, and re-check the rule, so a lease renewed meanwhile is left alone.
+const PICKED = `workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))`;
+
+const CLOSE_ATTEMPTS = `
+UPDATE run_attempts SET ended_at = ${NOW},
+       outcome = (SELECT CASE WHEN r.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                              WHEN r.lease_expires_at < ${NOW} THEN 'worker_lost' ELSE 'timeout' END
+                    FROM job_runs r WHERE r.lease_token = run_attempts.lease_token)
+ WHERE ended_at IS NULL AND lease_token IN (SELECT lease_token FROM job_runs WHERE ${PICKED} AND (${DUE}))`;
+
+// A lost worker's run goes back to the queue for another attempt unless it was being cancelled.
+const REQUEUE = `
+UPDATE job_runs SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
+       fencing = 'token', started_at = NULL, updated_at = ${NOW}
+ WHERE ${PICKED} AND (${EXPIRED}) AND attempt < max_attempts AND cancel_requested_at IS NULL
+RETURNING id, attempt, updated_at`;
+
+const END = `
+UPDATE job_runs
+   SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                     WHEN lease_expires_at < ${NOW} THEN 'failed' ELSE 'timeout' END,
+       failure_reason = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled_by_user'
+                             WHEN lease_expires_at < ${NOW} THEN 'worker_lost' ELSE 'timeout' END,
+       completed_at = ${NOW}, updated_at = ${NOW}, lease_token = NULL, lease_expires_at = NULL
+ WHERE ${PICKED} AND (${DUE})
+RETURNING id, status, failure_reason, updated_at`;
+
+const FREE_WORKERS = `
+UPDATE workers SET current_run_id = NULL, status = CASE WHEN status = 'busy' THEN 'online' ELSE status END
+ WHERE workspace_id = ?1 AND current_run_id IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM job_runs WHERE worker_id = workers.id AND ${HELD})`;
+
+const MARK_OFFLINE = `
+UPDATE workers SET status = 'offline', updated_at = ${NOW}
+ WHERE workspace_id = ?1 AND status != 'offline' AND last_heartbeat < ${nowMinus('?2')}`;
+
+/** Shows silent workers as offline; the fleet views call it so a worker that died idle doesn't linger as online. */
+export async function markSilentWorkersOffline(env: Env, workspaceId: string): Promise<void> {
+  const { workerOfflineSeconds } = await loadConfig(env);
+  await env.DB.prepare(MARK_OFFLINE).bind(workspaceId, workerOfflineSeconds).run();
+}
+
+/**
+ * Ends what workers abandoned: requeues runs whose lease expired (or fails them past max_attempts),
+ * ends runs held past their timeout or a cancel request (backstops for a worker that holds its lease
+ * but does not act), and marks silent workers offline. `workerId` limits it to one worker's runs.
+ * The caller wakes parked claimers for the requeued runs.
+ */
+export async function reap(ctx: RunContext, workspaceId: string, workerId: string | null = null): Promise<Reaped> {
+  const d1 = ctx.env.DB;
+  const { backstopGraceSeconds, workerOfflineSeconds } = await loadConfig(ctx.env);
+  const [due] = await d1.batch<{ id: string; token: string }>([
+    d1.prepare(CANDIDATES).bind(workspaceId, workerId, backstopGraceSeconds),
+    d1.prepare(MARK_OFFLINE).bind(workspaceId, workerOfflineSeconds),
+  ]);
+  const candidates = due?.results ?? [];
+  if (candidates.length === 0) return { requeued: [], ended: [] };
+  // A hub that can't be reached keeps its run for the next round: its lease must stop working first.
+  const revoked = await revokeLeases(ctx.env, candidates);
+  if (revoked.length === 0) return { requeued: [], ended: [] };
+  const picked = JSON.stringify(revoked.map((r) => r.id));
+  const [, requeued, ended] = await d1.batch<Record<string, unknown>>([
+    d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId, picked, backstopGraceSeconds),
+    d1.prepare(REQUEUE).bind(workspaceId, picked),
+    d1.prepare(END).bind(workspaceId, picked, backstopGraceSeconds),
+    d1.prepare(FREE_WORKERS).bind(workspaceId),
+  ]);
+  const reaped: Reaped = {
+    requeued: (requeued?.results ?? []) as Reaped['requeued'],
+    ended: (ended?.results ?? []) as Reaped['ended'],
+  };
+  const taken = new Set([...reaped.requeued, ...reaped.ended].map((r) => r.id));
+  const kept = revoked.filter((r) => !taken.has(r.id));
+  await Promise.all([
+    ...kept.map((r) => tellHub(ctx.env, r.id, (hub) => hub.restoreLease(r.token))),
+    ...reaped.requeued.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, 'queued', r.updated_at, `worker lost; run requeued for attempt ${r.attempt + 1}`)),
+    ...reaped.ended.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, r.status, r.updated_at, `run ended by the control plane: ${r.failure_reason}`)),
+  ]);
+  return reaped;
+}
+
+/** Workspaces where reaping may find something: runs held by workers, or workers gone silent. */
+export async function workspacesToReap(env: Env): Promise<string[]> {
+  const { workerOfflineSeconds } = await loadConfig(env);
+  const { results } = await env.DB.prepare(
+    `SELECT workspace_id FROM job_runs WHERE ${HELD}
+      UNION
+     SELECT workspace_id FROM workers WHERE status != 'offline' AND last_heartbeat < ${nowMinus('?1')}`,
+  )
+    .bind(workerOfflineSeconds)
+    .all<{ workspace_id: string }>();
+  return results.map((r) => r.workspace_id);
+}
+
+/** Whether any run of the workspace is held, i.e. the reaper has something to watch. */
+export async function anyHeld(env: Env, workspaceId: string): Promise<boolean> {
+  return (await env.DB.prepare(`SELECT 1 FROM job_runs WHERE workspace_id = ?1 AND ${HELD} LIMIT 1`).bind(workspaceId).first()) !== null;
+}
+
+/** How often live workers renew their leases: after the control plane was away, they get this long to. */
+export async function heartbeatMs(env: Env): Promise<number> {
+  const { leaseSeconds } = await loadConfig(env);
+  return heartbeatSeconds(leaseSeconds) * 1000;
+}
+
+// ---- telling the run's hub ----------------------------------------------------------------------
+
+const HUB_ATTEMPTS = 4;
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function hubFor(env: Env, runId: string) {
+  return env.RUN_HUB.get(env.RUN_HUB.idFromName(runId));
+}
+
+/** Calls the run's hub, retrying with backoff; the last failure is thrown. */
+async function tellHub<T>(env: Env, runId: string, call: (hub: ReturnType<typeof hubFor>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(hubFor(env, runId));
+    } catch (err) {
+      if (attempt >= HUB_ATTEMPTS) throw err;
+      await delay(100 * 4 ** (attempt - 1));
+    }
+  }
+}
+
+/** Stops each run's hub accepting its lease; answers the runs whose hub confirmed. */
+async function revokeLeases(env: Env, runs: { id: string; token: string | null }[]): Promise<{ id: string; token: string }[]> {
+  const settled = await Promise.all(
+    runs.map(async (r) => {
+      if (!r.token) return null;
+      const token = r.token;
+      return tellHub(env, r.id, (hub) => hub.revokeLease(token)).then(
+        () => ({ id: r.id, token }),
+        (err: unknown) => {
+          console.error(JSON.stringify({ message: 'could not revoke a lease in its run hub; the run waits for the next round', run_id: r.id, error: String(err) }));
+          return null;
+        },
+      );
+    }),
+  );
+  return settled.filter((r) => r !== null);
+}
+
+/**
+ * Tells the run's hub (and through it every viewer) the status D1 just accepted at `at` (its
+ * `updated_at`, which orders the announcements), with an optional note for the log. Retried; a hub
+ * that still misses it reads D1 itself when a viewer connects.
+ */
+function announce(ctx: RunContext, run: { id: string; workspaceId: string }, status: RunStatus, at: string, note?: string): Promise<void> {
+  const work = tellHub(ctx.env, run.id, (hub) => hub.status({ runId: run.id, workspaceId: run.workspaceId, status, at, ...(note ? { note } : {}) })).catch((err: unknown) => {
+    console.error(JSON.stringify({ message: 'could not tell the run hub its status', run_id: run.id, status, final: isFinal(status), error: String(err) }));
+  });
+  if (ctx.defer) {
+    ctx.defer(work);
+    return Promise.resolve();
+  }
+  return work;
+}
