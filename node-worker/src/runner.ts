@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClaimedRun, WorkerCompleteBody } from '../../control/src/contract/worker.ts';
-import type { Agent, AgentOutcome, AgentOutput, ParsedLine } from './agents/base.ts';
+import { AgentConfigError, type Agent, type AgentOutcome, type AgentOutput, type ParsedLine } from './agents/base.ts';
 import type { ApiResult, ControlPlaneClient } from './client.ts';
 import { ARTIFACTS_ENV, MAX_ARTIFACTS, uploadArtifacts } from './artifacts.ts';
 import { LogStreamer } from './log-streamer.ts';
@@ -90,6 +90,7 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
         env: { ...run.env_vars, ...run.credentials, [ARTIFACTS_ENV]: artifactsDir },
         homeDir: runDir,
         workDir,
+        artifactsDir,
         baseEnv: deps.baseEnv,
       });
       emit({ stream: 'system', text: `attempt ${run.attempt}/${run.max_attempts}: starting ${agent.type} (${describeArgs(launch.args)})` });
@@ -107,7 +108,9 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
       outcome = result.outcome;
     }
   } catch (err) {
-    outcome = { status: 'failed', result: null, error: `could not run the agent: ${err instanceof Error ? err.message : String(err)}`, usage: null };
+    // A configuration error is the user's to fix and says how; anything else is this worker's trouble.
+    const error = err instanceof AgentConfigError ? err.message : `could not run the agent: ${err instanceof Error ? err.message : String(err)}`;
+    outcome = { status: 'failed', result: null, error, usage: null };
   } finally {
     stop.removeEventListener('abort', onStop);
     if (artifactsDir && ended !== 'lease_lost') {

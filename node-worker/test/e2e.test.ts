@@ -123,6 +123,37 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(readdirSync(join(stack.tmp, 'runs'))).toEqual([]);
   });
 
+  it('tells goose where files to keep go: a run asked to save a report yields it as an artifact', async () => {
+    const marker = `report-${Date.now()}`;
+    // The model follows its system instructions: it writes the report into the directory they name.
+    stack.model.script = {
+      commandFrom: (system) => {
+        const dir = /in the directory (\S+);/.exec(system)?.[1];
+        return dir ? `printf '# Fleet report\\n${marker}\\n' > ${dir}/fleet-report.md` : 'echo no directory named in the system prompt; exit 3';
+      },
+      finalText: 'The report is saved.',
+    };
+    const created = await stack.createGooseRun(marker, { task_prompt: `Write a short report on the fleet (${marker}) and save it.` });
+    const { run } = await stack.followRun(created.id);
+    expect(run.status).toBe('completed');
+    const artifacts = await stack.api<{ id: string; filename: string }[]>('GET', `/runs/${run.id}/artifacts`);
+    expect(artifacts.map((a) => a.filename)).toEqual(['fleet-report.md']);
+    const download = await fetch(`${stack.base}/api/v1/runs/${run.id}/artifacts/${artifacts[0]!.id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(await download.text()).toBe(`# Fleet report\n${marker}\n`);
+  });
+
+  it('fails a run whose provider key is missing with a message naming the provider, the variable and how to supply it', async () => {
+    const seenBefore = stack.model.requests.length;
+    const created = await stack.createGooseRun(`keyless-${Date.now()}`, { credential_ids: [], agent_config: { provider: 'openai', model: 'scripted-model', max_turns: 5 } });
+    const { run } = await stack.followRun(created.id);
+    expect(run.status).toBe('failed');
+    expect(run.result).toMatch(/^provider 'openai' needs OPENAI_API_KEY, which this run does not have\. Store the key as a credential whose env_var is OPENAI_API_KEY/);
+    expect(run.result).not.toMatch(/keychain|goose configure/);
+    expect(stack.model.requests.length).toBe(seenBefore);
+    const logs = await stack.runLogs(run.id);
+    expect(logs.some((l) => l.stream === 'system' && l.line.includes("provider 'openai' needs OPENAI_API_KEY"))).toBe(true);
+  });
+
   it('lets the model call the job\'s MCP server: its tool runs with the model\'s arguments and its answer reaches the model and the log', async () => {
     const marker = `mcp-${Date.now()}`;
     stack.model.script = { tool: { name: 'probe__whisper', arguments: { note: marker } }, finalText: 'The probe told me the word.' };

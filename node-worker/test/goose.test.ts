@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentRun } from '../src/agents/base.ts';
 import { AgentConfigError } from '../src/agents/base.ts';
-import { eventKind, GooseAgent, GooseOutput } from '../src/agents/goose.ts';
+import { artifactsInstruction, eventKind, GooseAgent, GooseOutput } from '../src/agents/goose.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -12,7 +12,8 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function runIn(overrides: Partial<AgentRun> = {}): AgentRun {
   const homeDir = mkdtempSync(join(tmpdir(), 'fc-goose-'));
   dirs.push(homeDir);
-  return { runId: 'r1', prompt: 'do it', agentConfig: {}, mcpServers: [], env: {}, homeDir, workDir: homeDir, baseEnv: { PATH: '/usr/bin' }, ...overrides };
+  const baseEnv = { PATH: '/usr/bin', ANTHROPIC_API_KEY: 'sk-a', OPENAI_API_KEY: 'sk-o' };
+  return { runId: 'r1', prompt: 'do it', agentConfig: {}, mcpServers: [], env: {}, homeDir, workDir: homeDir, artifactsDir: '/runs/r1/artifacts', baseEnv, ...overrides };
 }
 
 const agent = new GooseAgent({ bin: '/opt/goose', provider: 'anthropic', model: 'claude-x' });
@@ -23,7 +24,36 @@ describe('GooseAgent.prepare', () => {
   it('runs goose headless with the job settings over the worker defaults', async () => {
     const launch = await agent.prepare(runIn({ agentConfig: { provider: 'openai', max_turns: 7 } }));
     expect(launch.command).toBe('/opt/goose');
-    expect(launch.args).toEqual(['run', '-q', '--no-session', '--output-format', 'stream-json', '-t', 'do it', '--max-turns', '7', '--provider', 'openai', '--model', 'claude-x']);
+    expect(launch.args).toEqual([
+      'run', '-q', '--no-session', '--output-format', 'stream-json', '-t', 'do it', '--system', artifactsInstruction('/runs/r1/artifacts'),
+      '--max-turns', '7', '--provider', 'openai', '--model', 'claude-x',
+    ]);
+  });
+
+  it('tells the agent, in its system instructions, the directory whose files become the run\'s artifacts', async () => {
+    const launch = await agent.prepare(runIn());
+    const system = launch.args[launch.args.indexOf('--system') + 1];
+    expect(system).toContain('/runs/r1/artifacts');
+    expect(system).toContain('FLIGHT_CONTROL_ARTIFACTS_DIR');
+    // A prompt too long for argv goes through a file, where goose ignores --system: the instruction leads the file.
+    const long = runIn({ prompt: 'x'.repeat(200_000) });
+    const fromFile = await agent.prepare(long);
+    expect(fromFile.args).not.toContain('--system');
+    const text = readFileSync(fromFile.args[fromFile.args.indexOf('-i') + 1]!, 'utf8');
+    expect(text.startsWith(artifactsInstruction('/runs/r1/artifacts'))).toBe(true);
+    expect(text.endsWith('x'.repeat(200_000))).toBe(true);
+  });
+
+  it('refuses to start a provider without its key, naming the provider, the variable and how to supply it', async () => {
+    const keyless = { PATH: '/usr/bin' };
+    const error = await agent.prepare(runIn({ baseEnv: keyless, agentConfig: { provider: 'anthropic' } })).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AgentConfigError);
+    expect((error as Error).message).toMatch(/provider 'anthropic' needs ANTHROPIC_API_KEY/);
+    expect((error as Error).message).toMatch(/credential whose env_var is ANTHROPIC_API_KEY.*credential_ids/);
+    // The key may come from the worker's own environment, and providers without keys need none.
+    await expect(agent.prepare(runIn({ baseEnv: keyless, env: { ANTHROPIC_API_KEY: 'sk-c' } }))).resolves.toBeDefined();
+    await expect(agent.prepare(runIn({ baseEnv: { ANTHROPIC_API_KEY: 'sk-w' } }))).resolves.toBeDefined();
+    await expect(agent.prepare(runIn({ baseEnv: keyless, agentConfig: { provider: 'ollama' } }))).resolves.toBeDefined();
   });
 
   it('allows 60 turns unless the job says otherwise, as the original did', async () => {
@@ -58,14 +88,6 @@ describe('GooseAgent.prepare', () => {
     await expect(agent.prepare(runIn({ agentConfig: { max_turns: 0 } }))).rejects.toBeInstanceOf(AgentConfigError);
   });
 
-  it('passes a prompt too long for one argument through a file', async () => {
-    const prompt = 'x'.repeat(150_000);
-    const run = runIn({ prompt });
-    const { args } = await agent.prepare(run);
-    expect(args).not.toContain('-t');
-    const file = args[args.indexOf('-i') + 1]!;
-    expect(readFileSync(file, 'utf8')).toBe(prompt);
-  });
 });
 
 describe('GooseOutput', () => {

@@ -21,6 +21,8 @@ export interface AgentRun {
   homeDir: string;
   /** The agent's working directory. */
   workDir: string;
+  /** Where the agent must leave files to keep: uploaded as the run's artifacts when it ends. */
+  artifactsDir: string;
   /** The worker's own environment, already stripped of the worker's settings. */
   baseEnv: Record<string, string>;
 }

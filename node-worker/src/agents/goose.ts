@@ -36,15 +36,52 @@ export class GooseAgent implements Agent {
     await mkdir(join(root, 'config'), { recursive: true });
     await writeFile(join(root, 'config', 'config.yaml'), gooseConfigYaml(run.mcpServers), { mode: 0o600 });
 
-    const input = ['-t', run.prompt];
+    const env = gooseEnv(run);
+    requireProviderKey(provider, env);
+
+    const instruction = artifactsInstruction(run.artifactsDir);
+    let input = ['-t', run.prompt, '--system', instruction];
     if (Buffer.byteLength(run.prompt) > MAX_ARG_BYTES) {
+      // goose ignores --system with -i, so the instruction goes first in the file.
       const file = join(run.homeDir, 'prompt.md');
-      await writeFile(file, run.prompt, { mode: 0o600 });
-      input.splice(0, 2, '-i', file);
+      await writeFile(file, `${instruction}\n\n${run.prompt}`, { mode: 0o600 });
+      input = ['-i', file];
     }
     const args = ['run', '-q', '--no-session', '--output-format', 'stream-json', ...input, '--max-turns', String(maxTurns), '--provider', provider, '--model', model];
-    return { command: this.defaults.bin, args, env: gooseEnv(run), output: new GooseOutput() };
+    return { command: this.defaults.bin, args, env, output: new GooseOutput() };
   }
+}
+
+/** The one thing the agent is told about its surroundings: where to leave the files it produces. */
+export function artifactsInstruction(dir: string): string {
+  return [
+    'You are running inside Flight Control, which runs this task unattended and keeps its results.',
+    `Save every file the task produces for its requester (reports, generated files, results) in the directory ${dir}; its path is also in the environment variable FLIGHT_CONTROL_ARTIFACTS_DIR.`,
+    "Everything in that directory is uploaded as the run's artifacts when you finish; files anywhere else are deleted with the run.",
+  ].join('\n');
+}
+
+/**
+ * The environment variables each provider cannot work without. goose itself would fail later with
+ * advice about keychains and `goose configure`, which means nothing on a worker.
+ */
+export const PROVIDER_KEYS: Readonly<Record<string, readonly string[]>> = {
+  anthropic: ['ANTHROPIC_API_KEY'],
+  openai: ['OPENAI_API_KEY'],
+  google: ['GOOGLE_API_KEY'],
+  openrouter: ['OPENROUTER_API_KEY'],
+  xai: ['XAI_API_KEY'],
+  groq: ['GROQ_API_KEY'],
+};
+
+function requireProviderKey(provider: string, env: Record<string, string>): void {
+  const missing = (PROVIDER_KEYS[provider] ?? []).filter((name) => !env[name]);
+  if (missing.length === 0) return;
+  const names = missing.join(' and ');
+  throw new AgentConfigError(
+    `provider '${provider}' needs ${names}, which this run does not have. Store the key as a credential whose env_var is ${missing[0]} ` +
+      `and name that credential in the run's (or its job's) credential_ids, or set ${names} in the worker's environment.`,
+  );
 }
 
 function stringSetting(config: Record<string, unknown>, key: string): string | undefined {
