@@ -63,13 +63,13 @@ async function bareThroughput(runs: number, claimers: number): Promise<number> {
     const insert = db.prepare(`INSERT INTO job_runs (id, workspace_id, name, task_prompt, agent_type) VALUES (?1, 'default', 'bare', 'bare', 'goose')`);
     for (let i = 0; i < runs; i += 50) await db.batch(Array.from({ length: Math.min(50, runs - i) }, (_, j) => insert.bind(`bare${i + j}`)));
     const workers = Array.from({ length: claimers }, (_, i) => `bw${i}`);
-    await db.batch(workers.map((id) => db.prepare(`INSERT INTO workers (id, workspace_id, name, labels, concurrency, last_heartbeat) VALUES (?1, 'default', ?1, '{}', 64, '2026-01-01T00:00:00.000Z')`).bind(id)));
+    await db.batch(workers.map((id) => db.prepare(`INSERT INTO workers (id, workspace_id, key_id, name, labels, concurrency, last_heartbeat) VALUES (?1, 'default', 'bench', ?1, '{}', 64, '2026-01-01T00:00:00.000Z')`).bind(id)));
     let claimed = 0;
     const started = performance.now();
     await Promise.all(
       workers.map(async (workerId) => {
         for (;;) {
-          const result = await claimStatement(db, { workspaceId: 'default', workerId, max: 1, fencing: 'token' }, 60);
+          const result = await claimStatement(db, { workspaceId: 'default', workerId, keyId: 'bench', max: 1, fencing: 'token' }, 60);
           if (!result.known || result.runs.length === 0) return;
           claimed += result.runs.length;
         }

@@ -2,11 +2,10 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { authenticate, requireRole } from './auth/authenticate.ts';
+import { authenticate, BOOTSTRAP_KEY_ID, requireRole } from './auth/authenticate.ts';
 import { loadConfig } from './config.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError, forbidden, handleError } from './http/errors.ts';
-import { hasRole } from './auth/roles.ts';
 import { createRouter } from './http/router.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -37,14 +36,15 @@ const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
 });
 
 // Deny by default: reading needs `viewer`, any change `member`; routes that need more say so. The
-// worker protocol is for `worker` keys and members (a viewer must not take work off the queue).
-// Workspace routes and key revocation decide for themselves (they act on the path's workspace, or
+// worker protocol is for `worker` keys (and the bootstrap key). Workspace routes and key revocation decide for themselves (they act on the path's workspace, or
 // let a viewer create a workspace, leave one, or revoke their own key); they still shut out workers.
 const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, next) {
   const path = c.req.path;
   if (path.startsWith(`${API}/workers/`)) {
-    const { role } = c.get('auth');
-    if (role !== 'worker' && !hasRole(role, 'member')) throw forbidden('The worker endpoints need a worker key or the member role');
+    // Claims carry decrypted credentials, so people's keys may not take work off the queue. The
+    // bootstrap key may, as the original worker's default ORCH_API_KEY.
+    const { role, keyId } = c.get('auth');
+    if (role !== 'worker' && keyId !== BOOTSTRAP_KEY_ID) throw forbidden('The worker endpoints need a worker key (POST /api-keys with role worker, as an admin)');
     return next();
   }
   const decidesItself = path === `${API}/workspaces` || path.startsWith(`${API}/workspaces/`) || (c.req.method === 'DELETE' && path.startsWith(`${API}/api-keys/`));

@@ -23,6 +23,8 @@ describe('creating keys', () => {
       role: 'member',
       user_id: 'admin',
       workspace_id: ws,
+      created_by: 'admin',
+      workspace_only: false,
       created_at: expect.any(String),
       last_used_at: null,
       revoked_at: null,
@@ -79,13 +81,16 @@ describe('creating keys', () => {
     expect(badRole.fields[0].field).toBe('role');
   });
 
-  it('lets a member make keys up to their own role, including worker keys', async () => {
+  it('lets a member make keys up to their own role, but not worker keys, which only admins make', async () => {
     const ws = await createWorkspace();
     const member = await userWithKey(ws, 'member');
     const as = { key: member.key, workspace: ws };
     expect((await callJson('/api-keys', { ...as, body: { name: 'ro', role: 'viewer' } }, 201)).role).toBe('viewer');
-    expect((await callJson('/api-keys', { ...as, body: { name: 'w', role: 'worker' } }, 201)).user_id).toBe(member.userId);
+    await expectError(await call('/api-keys', { ...as, body: { name: 'w', role: 'worker' } }), 403, 'forbidden');
     await expectError(await call('/api-keys', { ...as, body: { name: 'up', role: 'admin' } }), 403, 'forbidden');
+    const admin = await userWithKey(ws, 'admin');
+    const worker = await callJson('/api-keys', { key: admin.key, workspace: ws, body: { name: 'w', role: 'worker' } }, 201);
+    expect(worker).toMatchObject({ role: 'worker', user_id: admin.userId, created_by: admin.userId, workspace_only: true });
   });
 
   it('refuses a key above the caller’s key, even when the membership is higher', async () => {

@@ -47,16 +47,29 @@ describe('authentication', () => {
     expect(res.headers.get('WWW-Authenticate')).toBe('Bearer');
   });
 
-  it("lets a person's key follow its user into another workspace, with the role they hold there", async () => {
+  it("lets a key its user made for themselves follow them into another workspace, with the role they hold there", async () => {
+    const a = await createWorkspace();
+    const b = await createWorkspace();
+    // The bootstrap admin makes a viewer key for itself: the admin user's own key.
+    const { key } = await callJson('/api-keys', { body: { name: 'own', role: 'viewer' }, workspace: a }, 201);
+    expect((await call('/jobs', { key, workspace: b })).status).toBe(200);
+    expect((await call('/jobs', { key, workspace: b, body: { name: 'j', task_prompt: 'p' } })).status).toBe(403);
+    // Where its user is no member, it is refused.
+    const elsewhere = await createWorkspace();
+    const owner = await userWithKey(elsewhere, 'owner');
+    await callJson(`/workspaces/${elsewhere}/members/admin`, { method: 'DELETE', key: owner.key, workspace: elsewhere }, 204);
+    expect((await call('/jobs', { key, workspace: elsewhere })).status).toBe(403);
+  });
+
+  it("holds a key made for someone else to the workspace it was made in, though its user belongs elsewhere too", async () => {
     const a = await createWorkspace();
     const b = await createWorkspace();
     const { key, userId } = await userWithKey(a, 'member');
-    expect((await call('/jobs', { key, workspace: b })).status).toBe(403);
     await callJson(`/workspaces/${b}/members`, { body: { user_id: userId, role: 'viewer' }, workspace: b }, 201);
-    expect((await call('/jobs', { key, workspace: b })).status).toBe(200);
-    const write = await call('/jobs', { key, workspace: b, body: { name: 'j', task_prompt: 'p' } });
-    expect(write.status).toBe(403);
-    expect((await call('/jobs', { key, workspace: a, body: { name: 'j', task_prompt: 'p' } })).status).toBe(201);
+    expect((await call('/jobs', { key, workspace: a })).status).toBe(200);
+    const res = await call('/jobs', { key, workspace: b });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining(`valid only in workspace '${a}'`) });
   });
 
   it('refuses a worker key in any workspace but the one it was made in, even for a member of both', async () => {
@@ -67,7 +80,7 @@ describe('authentication', () => {
     expect((await call('/workers/register', { key, workspace: a, body: { name: 'w' } })).status).toBe(201);
     const res = await call('/workers/register', { key, workspace: b, body: { name: 'w' } });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining(b) });
+    expect(await res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining(`valid only in workspace '${a}'`) });
   });
 
   it('refuses a user in a workspace they are not a member of', async () => {
@@ -107,6 +120,10 @@ describe('role matrix', () => {
     // Allowed callers reach the handler and learn there is no such credential.
     { action: 'delete a credential', method: 'DELETE', path: () => '/credentials/x', allowed: ['owner', 'admin'], status: 404 },
     { action: 'create an API key', method: 'POST', path: () => '/api-keys', body: () => ({ name: 'k', role: 'viewer' }), allowed: ['owner', 'admin', 'member'], status: 201 },
+    // A worker key is handed decrypted credentials with every claim: only admins make one, only it claims.
+    { action: 'create a worker key', method: 'POST', path: () => '/api-keys', body: () => ({ name: 'w', role: 'worker' }), allowed: ['owner', 'admin'], status: 201 },
+    { action: 'register as a worker', method: 'POST', path: () => '/workers/register', body: () => ({ name: 'w' }), allowed: ['worker'], status: 201 },
+    { action: 'poll for a run', method: 'POST', path: () => '/workers/poll?worker_id=nobody', allowed: ['worker'], status: 200 },
     {
       action: 'add a workspace member',
       method: 'POST',

@@ -79,7 +79,7 @@ describe('the original worker protocol', () => {
     const w = await originalWorker(key);
     expect((await w.poll()).run_id).toBe(created.id);
     await env.DB.prepare(`UPDATE job_runs SET lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+10 seconds') WHERE id = ?1`).bind(created.id).run();
-    await callJson('/workers/heartbeat', { key: await workerKey(), body: { worker_id: w.id, status: 'online' } }, 200);
+    await expectError(await call('/workers/heartbeat', { key: await workerKey(), body: { worker_id: w.id, status: 'online' } }), 404, 'worker_unknown');
     expect(await leaseOf(created.id)).toBeLessThan(11);
     await w.heartbeat();
     expect(await leaseOf(created.id)).toBeGreaterThan(250);
@@ -97,8 +97,9 @@ describe('the original worker protocol', () => {
     await env.DB.prepare(`UPDATE job_runs SET lease_expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 seconds') WHERE id = ?1`).bind(created.id).run();
     const dispatcher = env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
     expect((await dispatcher.reap('default')).requeued.map((r) => r.id)).toContain(created.id);
-    const fresh = await callJson<{ id: string }>('/workers/register', { key: await workerKey(), body: { name: 'fresh', labels: {} } }, 201);
-    const [claimed] = (await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: fresh.id } }, 200)).runs;
+    const freshKey = await workerKey();
+    const fresh = await callJson<{ id: string }>('/workers/register', { key: freshKey, body: { name: 'fresh', labels: {} } }, 201);
+    const [claimed] = (await callJson<{ runs: any[] }>('/workers/claim', { key: freshKey, body: { worker_id: fresh.id } }, 200)).runs;
     expect(claimed).toMatchObject({ run_id: created.id, attempt: 2 });
 
     await expectError(await stale.logs(created.id, [{ stream: 'stdout', line: 'stale 2', sequence: 2 }]), 409, 'lease_lost');

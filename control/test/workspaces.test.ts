@@ -90,13 +90,27 @@ describe('listing and reading workspaces', () => {
   it("404s a workspace the key's user does not belong to, and serves it once they join", async () => {
     const a = await createWorkspace();
     const b = await createWorkspace();
-    const { key, userId } = await userWithKey(a.id, 'admin');
+    // The admin user's own key, which follows it wherever it is a member.
+    const { key } = await callJson('/api-keys', { body: { name: 'own', role: 'admin' }, workspace: a.id }, 201);
+    const owner = await userWithKey(b.id, 'owner');
+    await callJson(`/workspaces/${b.id}/members/admin`, { method: 'DELETE', key: owner.key, workspace: b.id }, 204);
     expect(await callJson(`/workspaces/${a.id}`, { key, workspace: a.id }, 200)).toEqual(a);
     await expectError(await call(`/workspaces/${b.id}`, { key, workspace: a.id }), 404, 'not_found');
     await expectError(await call(`/workspaces/${b.id}/members`, { key, workspace: a.id, body: { username: unique('x') } }), 404, 'not_found');
-    await callJson(`/workspaces/${b.id}/members`, { body: { user_id: userId, role: 'viewer' } }, 201);
+    await callJson(`/workspaces/${b.id}/members`, { key: owner.key, workspace: b.id, body: { user_id: 'admin', role: 'viewer' } }, 201);
     expect(await callJson(`/workspaces/${b.id}`, { key, workspace: a.id }, 200)).toEqual(b);
     await expectError(await call(`/workspaces/${b.id}/members`, { key, workspace: a.id, body: { username: unique('x') } }), 403, 'forbidden');
+  });
+
+  it('404s every other workspace to a key made for someone else, though its user belongs there', async () => {
+    const a = await createWorkspace();
+    const b = await createWorkspace();
+    const { key, userId } = await userWithKey(a.id, 'admin');
+    await callJson(`/workspaces/${b.id}/members`, { body: { user_id: userId, role: 'admin' } }, 201);
+    await expectError(await call(`/workspaces/${b.id}`, { key, workspace: a.id }), 404, 'not_found');
+    await expectError(await call(`/workspaces/${b.id}/members`, { key, workspace: a.id }), 404, 'not_found');
+    // Nor does it learn of them.
+    expect((await callJson<any[]>('/workspaces', { key, workspace: a.id }, 200)).map((w) => w.id)).toEqual([a.id]);
   });
 
   it('authorizes by the workspace in the path, not the X-Workspace-ID header', async () => {

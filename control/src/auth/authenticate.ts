@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { loadConfig } from '../config.ts';
-import { findCallerByKeyHash, findMemberRole, touchApiKey } from '../db/findCaller.ts';
+import { findCallerByKeyHash, findMemberRole, touchApiKey, type CallerRow } from '../db/findCaller.ts';
 import { sha256Hex } from '../db/ids.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, forbidden } from '../http/errors.ts';
@@ -12,6 +12,8 @@ export interface AuthContext {
   userId: string;
   /** `default` for the bootstrap admin key. */
   keyId: string;
+  /** For a key held to the workspace it was made in (keys made with it will be too), that workspace; else null. */
+  keyHome: string | null;
   workspaceId: string;
   role: EffectiveRole;
 }
@@ -44,18 +46,30 @@ export async function resolveCaller(env: AppEnv['Bindings'], token: string, work
   if (sameText(token, config.adminKey)) {
     const memberRole = await findMemberRole(env.DB, BOOTSTRAP_USER_ID, workspaceId);
     if (!memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
-    return { userId: BOOTSTRAP_USER_ID, keyId: BOOTSTRAP_KEY_ID, workspaceId, role: effectiveRole('owner', memberRole) };
+    return { userId: BOOTSTRAP_USER_ID, keyId: BOOTSTRAP_KEY_ID, keyHome: null, workspaceId, role: effectiveRole('owner', memberRole) };
   }
   const caller = await findCallerByKeyHash(env.DB, await sha256Hex(token), workspaceId);
-  if (!caller || caller.revoked) throw unauthenticated('Invalid API key');
-  // A worker key is a machine credential for one workspace's queue; a person's key follows its user
-  // into every workspace they belong to, capped there by their membership.
-  if (caller.keyRole === 'worker' && caller.keyWorkspaceId !== workspaceId) {
-    throw forbidden(`This API key is not valid for workspace '${workspaceId}'`);
-  }
-  if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
+  if (!caller) throw unauthenticated('Invalid API key');
+  const auth = admitCaller(caller, workspaceId);
   if (caller.due) waitUntil?.(touchApiKey(env.DB, caller.keyId).catch(() => undefined));
-  return { userId: caller.userId, keyId: caller.keyId, workspaceId, role: effectiveRole(caller.keyRole, caller.memberRole) };
+  return auth;
+}
+
+/**
+ * Whether a stored key may act in `workspaceId`, and as what. A person's own key follows its user into
+ * every workspace they belong to, capped there by their membership. A worker key (a machine credential
+ * for one workspace's queue), a key made for someone else and any key made with one act only where
+ * they were made (and in workspaces they created), so adding a member somewhere grants nobody power
+ * anywhere else; a worker key dies with its maker's admin role there.
+ */
+export function admitCaller(caller: CallerRow, workspaceId: string): AuthContext {
+  if (caller.revoked) throw unauthenticated('Invalid API key');
+  if (caller.keyRole === 'worker' && caller.creatorRole !== 'owner' && caller.creatorRole !== 'admin') {
+    throw unauthenticated('Invalid API key: whoever created this worker key is no longer an admin of its workspace');
+  }
+  if (caller.outOfScope) throw forbidden(`This API key is valid only in workspace '${caller.keyWorkspaceId}' (and workspaces it created)`);
+  if (!caller.memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
+  return { userId: caller.userId, keyId: caller.keyId, keyHome: caller.bound ? caller.keyWorkspaceId : null, workspaceId, role: effectiveRole(caller.keyRole, caller.memberRole) };
 }
 
 function workspaceFromHeader(value: string | undefined): string {

@@ -20,7 +20,12 @@ export const ApiKey = z
     prefix: z.string().openapi({ description: 'The first characters of the key, to tell keys apart.', example: 'fc_AbCdEfGh' }),
     role: keyRole,
     user_id: z.string(),
-    workspace_id: z.string().openapi({ description: 'The workspace the key was created in. A worker key works only there; a person\'s key works wherever its user is a member, capped by its role.' }),
+    workspace_id: z.string().openapi({ description: 'The workspace the key was created in.' }),
+    created_by: z.string().nullable().openapi({ description: 'The user who created the key (null for keys created before this was recorded).' }),
+    workspace_only: z.boolean().openapi({
+      description:
+        'Whether the key acts only in `workspace_id` (and in workspaces it created): worker keys, keys created for someone else, and keys created with such a key. Otherwise it works wherever its user is a member, capped by its role.',
+    }),
     created_at: timestamp,
     last_used_at: timestamp.nullable(),
     revoked_at: timestamp.nullable(),

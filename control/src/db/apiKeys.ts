@@ -22,6 +22,8 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
     role: row.role,
     user_id: row.userId,
     workspace_id: row.workspaceId,
+    created_by: row.createdBy,
+    workspace_only: row.workspaceOnly,
     created_at: row.createdAt,
     last_used_at: row.lastUsedAt,
     revoked_at: row.revokedAt,
@@ -39,7 +41,7 @@ export function generateKey(): string {
 /** Stores only the key's hash; the plaintext in the result is the one and only copy. */
 export async function insertApiKey(
   db: Db,
-  fields: { name: string; role: KeyRole; userId: string; workspaceId: string },
+  fields: { name: string; role: KeyRole; userId: string; workspaceId: string; createdBy: string; workspaceOnly: boolean },
 ): Promise<{ row: ApiKeyRow; key: string }> {
   const key = generateKey();
   const now = nowIso();
@@ -53,6 +55,8 @@ export async function insertApiKey(
       role: fields.role,
       userId: fields.userId,
       workspaceId: fields.workspaceId,
+      createdBy: fields.createdBy,
+      workspaceOnly: fields.workspaceOnly,
       createdAt: now,
       updatedAt: now,
     })

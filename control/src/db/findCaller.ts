@@ -4,27 +4,43 @@ import type { KeyRole, MemberRole } from '../auth/roles.ts';
 export interface CallerRow {
   keyId: string;
   keyRole: KeyRole;
-  keyWorkspaceId: string | null;
+  keyWorkspaceId: string;
   revoked: boolean;
+  /** The key acts only in the workspace it was made in (and those it created): see `api_keys.workspace_only`. */
+  bound: boolean;
+  /** Bound, and the workspace asked for is not one it may act in. */
+  outOfScope: boolean;
   userId: string;
   memberRole: MemberRole | null;
+  /** The role of the key's maker in the key's workspace; a worker key lives only while it is admin or owner. */
+  creatorRole: MemberRole | null;
   /** Whether `last_used_at` is a minute old (or unset), so this use should be recorded. */
   due: boolean;
 }
 
+const CALLER = `
+SELECT k.id AS keyId, k.role AS keyRole, k.workspace_id AS keyWorkspaceId, k.revoked_at IS NOT NULL AS revoked,
+       (k.workspace_only = 1 AND k.workspace_id != ?1
+        AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = ?1 AND w.created_by_key = k.id)) AS outOfScope,
+       k.workspace_only AS bound,
+       k.user_id AS userId, m.role AS memberRole, c.role AS creatorRole,
+       (k.last_used_at IS NULL OR k.last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')) AS due
+  FROM api_keys k
+  LEFT JOIN workspace_members m ON m.user_id = k.user_id AND m.workspace_id = ?1
+  LEFT JOIN workspace_members c ON c.user_id = k.created_by AND c.workspace_id = k.workspace_id`;
+
+type RawCaller = Omit<CallerRow, 'revoked' | 'bound' | 'outOfScope' | 'due'> & { revoked: number; bound: number; outOfScope: number; due: number };
+
+const fromRaw = (row: RawCaller | null): CallerRow | null =>
+  row ? { ...row, revoked: row.revoked === 1, bound: row.bound === 1, outOfScope: row.outOfScope === 1, due: row.due === 1 } : null;
+
 export async function findCallerByKeyHash(d1: D1Database, keyHash: string, workspaceId: string): Promise<CallerRow | null> {
-  const row = await d1
-    .prepare(
-      `SELECT k.id AS keyId, k.role AS keyRole, k.workspace_id AS keyWorkspaceId, k.revoked_at IS NOT NULL AS revoked,
-              k.user_id AS userId, m.role AS memberRole,
-              (k.last_used_at IS NULL OR k.last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')) AS due
-         FROM api_keys k
-         LEFT JOIN workspace_members m ON m.user_id = k.user_id AND m.workspace_id = ?1
-        WHERE k.key_hash = ?2`,
-    )
-    .bind(workspaceId, keyHash)
-    .first<Omit<CallerRow, 'revoked' | 'due'> & { revoked: number; due: number }>();
-  return row ? { ...row, revoked: row.revoked === 1, due: row.due === 1 } : null;
+  return fromRaw(await d1.prepare(`${CALLER} WHERE k.key_hash = ?2`).bind(workspaceId, keyHash).first<RawCaller>());
+}
+
+/** The same by key id: for re-checking, while a stream stays open, that the key that opened it still may. */
+export async function findCallerByKeyId(d1: D1Database, keyId: string, workspaceId: string): Promise<CallerRow | null> {
+  return fromRaw(await d1.prepare(`${CALLER} WHERE k.id = ?2`).bind(workspaceId, keyId).first<RawCaller>());
 }
 
 export async function findMemberRole(d1: D1Database, userId: string, workspaceId: string): Promise<MemberRole | null> {

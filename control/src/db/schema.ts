@@ -16,6 +16,8 @@ export const workspaces = sqliteTable('workspaces', {
   name: text('name').notNull().unique(),
   slug: text('slug').notNull().unique(),
   description: text('description'),
+  // The API key that created it: a key held to one workspace may act in the ones it creates, too.
+  createdByKey: text('created_by_key'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -50,8 +52,13 @@ export const apiKeys = sqliteTable(
     prefix: text('prefix').notNull(),
     role: text('role', { enum: ['owner', 'admin', 'member', 'viewer', 'worker'] }).notNull().default('worker'),
     userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
-    // The workspace the key was made in; a worker key works only there, a person's key wherever its user is a member.
+    // The workspace the key was made in.
     workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    // A worker key, a key made for someone else, and any key made with such a key act only in their
+    // workspace (and in workspaces they create); a person's own key wherever its user is a member.
+    workspaceOnly: integer('workspace_only', { mode: 'boolean' }).notNull().default(true),
+    // Who made it: a worker key works only while its maker is an admin or owner of its workspace.
+    createdBy: text('created_by'),
     lastUsedAt: text('last_used_at'),
     revokedAt: text('revoked_at'),
     createdAt: createdAt(),

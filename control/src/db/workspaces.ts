@@ -34,14 +34,15 @@ export function violatedUniqueColumn(err: unknown): string | null {
   return null;
 }
 
-export async function insertWorkspaceWithOwner(db: Db, body: WorkspaceCreate, ownerId: string): Promise<UniqueResult<WorkspaceRow>> {
+/** `keyId` is the key that asked: one held to its own workspace may act in the workspaces it creates. */
+export async function insertWorkspaceWithOwner(db: Db, body: WorkspaceCreate, ownerId: string, keyId: string): Promise<UniqueResult<WorkspaceRow>> {
   const now = nowIso();
   const id = newId();
   try {
     const [inserted] = await db.batch([
       db
         .insert(workspaces)
-        .values({ id, name: body.name, slug: body.slug, description: body.description ?? null, createdAt: now, updatedAt: now })
+        .values({ id, name: body.name, slug: body.slug, description: body.description ?? null, createdByKey: keyId, createdAt: now, updatedAt: now })
         .returning(),
       db.insert(workspaceMembers).values({ id: newId(), workspaceId: id, userId: ownerId, role: 'owner', createdAt: now, updatedAt: now }),
     ]);
@@ -58,8 +59,19 @@ export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | 
 }
 
 /** The workspaces a user belongs to, by name; ties broken by id so pages never skip or repeat. */
-export async function listWorkspacesOfUser(db: Db, userId: string, limit: number, after: Cursor | null): Promise<WorkspaceRow[]> {
-  const scope = eq(workspaceMembers.userId, userId);
+/**
+ * The user's workspaces by name. `heldTo` narrows them to what a key held to one workspace may see:
+ * that workspace and those the key created, so such a key never learns of the user's others.
+ */
+export async function listWorkspacesOfUser(
+  db: Db,
+  userId: string,
+  heldTo: { keyId: string; workspaceId: string } | null,
+  limit: number,
+  after: Cursor | null,
+): Promise<WorkspaceRow[]> {
+  const member = eq(workspaceMembers.userId, userId);
+  const scope = heldTo ? and(member, or(eq(workspaces.id, heldTo.workspaceId), eq(workspaces.createdByKey, heldTo.keyId))) : member;
   const page = after ? or(gt(workspaces.name, after.key), and(eq(workspaces.name, after.key), gt(workspaces.id, after.id))) : undefined;
   const rows = await db
     .select({ workspace: workspaces })

@@ -121,6 +121,8 @@ async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow> {
 export interface ClaimRequest {
   workspaceId: string;
   workerId: string;
+  /** The caller's API key: a worker answers only to the key that registered it. */
+  keyId: string;
   max: number;
   /** `worker` for the original protocol's poll: the run is fenced by the worker's identity. */
   fencing: 'token' | 'worker';
@@ -147,7 +149,7 @@ UPDATE job_runs
                         WHERE have.key = need.key AND have.value = need.value))
         ORDER BY r.priority DESC, r.created_at, r.rowid
         LIMIT ?3)
-   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2)
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?6)
 RETURNING *, rowid AS queue_position`;
 
 const RECORD_ATTEMPTS = `
@@ -158,7 +160,7 @@ SELECT lower(hex(randomblob(6))), id, attempt, worker_id, lease_token, ${NOW}
 // A claim is also a sign of life, so an idle worker needs no separate heartbeat.
 const TOUCH_WORKER = `
 UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
- WHERE id = ?1 AND workspace_id = ?2`;
+ WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
 
 /** Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt. */
 export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimResult> {
@@ -170,9 +172,9 @@ export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimRe
 /** The claim's SQL alone, without telling hubs: what the claim benchmark measures the API against. */
 export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSeconds: number): Promise<ClaimResult> {
   const [claimed, , touched] = await d1.batch<Record<string, unknown>>([
-    d1.prepare(CLAIM).bind(req.workerId, req.workspaceId, req.max, leaseSeconds, req.fencing),
+    d1.prepare(CLAIM).bind(req.workerId, req.workspaceId, req.max, leaseSeconds, req.fencing, req.keyId),
     d1.prepare(RECORD_ATTEMPTS).bind(req.workerId),
-    d1.prepare(TOUCH_WORKER).bind(req.workerId, req.workspaceId),
+    d1.prepare(TOUCH_WORKER).bind(req.workerId, req.workspaceId, req.keyId),
   ]);
   if (!touched || touched.meta.changes === 0) return { known: false };
   // RETURNING follows no ORDER BY, so restore queue order for the worker.
@@ -265,6 +267,7 @@ export interface Renewal {
 const RENEW = `
 UPDATE job_runs SET lease_expires_at = ${nowPlus('?3')}
  WHERE worker_id = ?1 AND workspace_id = ?4 AND ${HELD}
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND key_id = ?5)
    AND EXISTS (SELECT 1 FROM json_each(?2) held
                 WHERE json_extract(held.value, '$.run_id') = job_runs.id
                   AND json_extract(held.value, '$.lease_token') = job_runs.lease_token)
@@ -277,17 +280,17 @@ UPDATE job_runs SET lease_expires_at = ${nowPlus('?3')}
  WHERE worker_id = ?1 AND workspace_id = ?2 AND ${HELD} AND fencing = 'worker'
    AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND key_id = ?4)`;
 
-const DRAINING = `UPDATE workers SET status = CASE WHEN ?3 = 1 THEN 'draining' ELSE status END WHERE id = ?1 AND workspace_id = ?2`;
+const DRAINING = `UPDATE workers SET status = CASE WHEN ?3 = 1 THEN 'draining' ELSE status END WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?4`;
 
 /** A worker's heartbeat: renews the leases it still holds and reports those it lost or must cancel. */
 export async function renew(ctx: RunContext, workspaceId: string, workerId: string, keyId: string, held: HeldLease[], draining: boolean): Promise<Renewal> {
   const d1 = ctx.env.DB;
   const { leaseSeconds } = await loadConfig(ctx.env);
   const [renewed, , , touched] = await d1.batch<{ id: string; lease_expires_at: string; cancel_requested_at: string | null }>([
-    d1.prepare(RENEW).bind(workerId, JSON.stringify(held), leaseSeconds, workspaceId),
+    d1.prepare(RENEW).bind(workerId, JSON.stringify(held), leaseSeconds, workspaceId, keyId),
     d1.prepare(RENEW_BY_IDENTITY).bind(workerId, workspaceId, await leaseSecondsFor(ctx.env, 'worker'), keyId),
-    d1.prepare(DRAINING).bind(workerId, workspaceId, draining ? 1 : 0),
-    d1.prepare(TOUCH_WORKER).bind(workerId, workspaceId),
+    d1.prepare(DRAINING).bind(workerId, workspaceId, draining ? 1 : 0, keyId),
+    d1.prepare(TOUCH_WORKER).bind(workerId, workspaceId, keyId),
   ]);
   const rows = renewed?.results ?? [];
   const kept = new Set(rows.map((r) => r.id));
@@ -399,16 +402,17 @@ export async function requestCancel(ctx: RunContext, workspaceId: string, runId:
 // Backdated rather than requeued here, so the reaper's one path decides between requeue and the end.
 const RELEASE = `
 UPDATE job_runs SET lease_expires_at = ${nowMinus('1')}, updated_at = ${NOW}
- WHERE worker_id = ?1 AND workspace_id = ?2 AND ${HELD}`;
+ WHERE worker_id = ?1 AND workspace_id = ?2 AND ${HELD}
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND key_id = ?3)`;
 
 const OFFLINE = `
 UPDATE workers SET status = 'offline', current_run_id = NULL, last_heartbeat = ${NOW}, updated_at = ${NOW}
- WHERE id = ?1 AND workspace_id = ?2`;
+ WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
 
 /** A worker leaving the fleet: shown offline at once, and any run it still held is reaped now. */
-export async function release(ctx: RunContext, workspaceId: string, workerId: string): Promise<{ known: boolean; released: Reaped }> {
+export async function release(ctx: RunContext, workspaceId: string, workerId: string, keyId: string): Promise<{ known: boolean; released: Reaped }> {
   const d1 = ctx.env.DB;
-  const [, offline] = await d1.batch([d1.prepare(RELEASE).bind(workerId, workspaceId), d1.prepare(OFFLINE).bind(workerId, workspaceId)]);
+  const [, offline] = await d1.batch([d1.prepare(RELEASE).bind(workerId, workspaceId, keyId), d1.prepare(OFFLINE).bind(workerId, workspaceId, keyId)]);
   const known = (offline?.meta.changes ?? 0) > 0;
   return { known, released: known ? await reap(ctx, workspaceId, workerId) : { requeued: [], ended: [] } };
 }

@@ -21,7 +21,7 @@ export const apiKeysRoutes = createRouter()
       tags,
       summary: 'Create a key for yourself, or (admin) for another member; the key is shown only in this response',
       description:
-        "The key's role may not exceed your own effective role, nor the role of the member it is for. `worker` keys need at least `member`. A `worker` key works only in the current workspace; a person's key works in every workspace its user belongs to, never above the key's role or the membership there.",
+        "The key's role may not exceed your own effective role, nor the role of the member it is for. Only admins and owners create `worker` keys, and a `worker` key stops working when its creator is no longer an admin or owner of the workspace. A `worker` key, a key created for someone else, and any key created with such a key work only in the current workspace (and in workspaces they create); a key you create for yourself with a key not so held works in every workspace you belong to, never above the key's role or your membership there.",
       request: jsonBody(ApiKeyCreate),
       responses: { 201: jsonResponse(ApiKeyCreated, 'The new key, with its plaintext `key`'), ...errorResponses },
     }),
@@ -38,14 +38,17 @@ export const apiKeysRoutes = createRouter()
         // Capped by the caller too: the admin sees the plaintext, so it must not outrank them.
         ceiling = effectiveRole(auth.role, member.role);
       }
+      // A worker key receives decrypted credentials with every claim: only admins hand those out.
+      if (body.role === 'worker' && !hasRole(auth.role, 'admin')) throw forbidden(`Only an admin or owner may create worker keys; you are '${auth.role}'`);
       if (!hasRole(ceiling, body.role === 'worker' ? 'member' : body.role)) {
         throw forbidden(
-          body.role === 'worker'
-            ? `Worker keys need the 'member' role; the ceiling here is '${ceiling}'`
-            : `A key's role may not exceed '${ceiling}' here; '${body.role}' was asked for`,
+          body.role === 'worker' ? `A worker key is for a member or above; the ceiling here is '${ceiling}'` : `A key's role may not exceed '${ceiling}' here; '${body.role}' was asked for`,
         );
       }
-      const { row, key } = await insertApiKey(db, { name: body.name, role: body.role, userId, workspaceId: auth.workspaceId });
+      // Whoever sees the plaintext must not be able to act as that user elsewhere, so a key for someone
+      // else, and every key made with such a key, is held to this workspace.
+      const workspaceOnly = body.role === 'worker' || userId !== auth.userId || auth.keyHome !== null;
+      const { row, key } = await insertApiKey(db, { name: body.name, role: body.role, userId, workspaceId: auth.workspaceId, createdBy: auth.userId, workspaceOnly });
       return c.json({ ...toApiKey(row), key }, 201);
     },
   )

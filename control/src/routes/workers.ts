@@ -35,7 +35,7 @@ import { createRouter } from '../http/router.ts';
 import { notHolder, runContext } from '../http/run-context.ts';
 import type { LeaseProof } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
-import { registerWorker } from '../queue/registerWorker.ts';
+import { isWorkerOf, registerWorker } from '../queue/workers.ts';
 import { checkLease, complete, failAtClaim, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
 
 const tags = ['Workers'];
@@ -138,8 +138,8 @@ export const workerRoutes = createRouter()
       responses: { 200: jsonResponse(WorkerDeregistered, 'Offline'), ...errorResponses },
     }),
     async (c) => {
-      const { workspaceId } = c.get('auth');
-      const left = await release(runContext(c), workspaceId, c.req.valid('json').worker_id);
+      const { workspaceId, keyId } = c.get('auth');
+      const left = await release(runContext(c), workspaceId, c.req.valid('json').worker_id, keyId);
       if (!left.known) throw workerUnknown();
       if (left.released.requeued.length > 0) await dispatcherFor(c.env, workspaceId).workAvailable();
       return c.json({ status: 'offline' as const, released: left.released.requeued.length + left.released.ended.length }, 200);
@@ -156,9 +156,9 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const { workspaceId } = c.get('auth');
+      const { workspaceId, keyId } = c.get('auth');
       const { leaseSeconds } = await loadConfig(c.env);
-      const result = await claimThroughDispatcher(c, { workspaceId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
+      const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
       if (!result.known) throw workerUnknown();
       return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
@@ -175,8 +175,8 @@ export const workerRoutes = createRouter()
       responses: { 200: jsonResponse(PolledRun.nullable(), 'A claimed run or null'), ...errorResponses },
     }),
     async (c) => {
-      const { workspaceId } = c.get('auth');
-      const result = await claimThroughDispatcher(c, { workspaceId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
+      const { workspaceId, keyId } = c.get('auth');
+      const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
       if (!result.known) return c.json(null, 200);
       const [run] = await deliverClaims(c, workspaceId, result.runs);
       return c.json(run ? { ...run, skills: [] } : null, 200);
@@ -193,7 +193,9 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const { worker_id, wait_seconds } = c.req.valid('query');
-      const cancel = await dispatcherFor(c.env, c.get('auth').workspaceId).signals(worker_id, wait_seconds * 1000);
+      const { workspaceId, keyId } = c.get('auth');
+      if (!(await isWorkerOf(c.env.DB, workspaceId, worker_id, keyId))) throw workerUnknown();
+      const cancel = await dispatcherFor(c.env, workspaceId).signals(worker_id, wait_seconds * 1000);
       return c.json({ cancel }, 200);
     },
   )

@@ -66,7 +66,9 @@ export const workspacesRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const rows = await listWorkspacesOfUser(openDb(c.env.DB), c.get('auth').userId, limit, decodeCursor(cursor));
+      const auth = c.get('auth');
+      const heldTo = auth.keyHome === null ? null : { keyId: auth.keyId, workspaceId: auth.keyHome };
+      const rows = await listWorkspacesOfUser(openDb(c.env.DB), auth.userId, heldTo, limit, decodeCursor(cursor));
       return c.json(paginate(c, rows, limit, (r) => ({ key: r.name, id: r.id })).map(toWorkspace), 200);
     },
   )
@@ -80,7 +82,7 @@ export const workspacesRoutes = createRouter()
       responses: { 201: jsonResponse(Workspace, 'The new workspace'), ...errorResponses },
     }),
     async (c) => {
-      const result = await insertWorkspaceWithOwner(openDb(c.env.DB), c.req.valid('json'), c.get('auth').userId);
+      const result = await insertWorkspaceWithOwner(openDb(c.env.DB), c.req.valid('json'), c.get('auth').userId, c.get('auth').keyId);
       if (!result.ok) throw taken('workspace', result.taken);
       return c.json(toWorkspace(result.row), 201);
     },

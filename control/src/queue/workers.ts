@@ -1,4 +1,5 @@
-// Adds a worker to a workspace's fleet and gives it its identity.
+// The fleet's worker rows: adding a worker, and whose it is (a worker id answers only to the key
+// that registered it).
 import { newId } from '../db/ids.ts';
 import { NOW } from './sql.ts';
 
@@ -21,4 +22,10 @@ export async function registerWorker(d1: D1Database, worker: NewWorker): Promise
     .bind(id, worker.workspaceId, worker.keyId, worker.name, JSON.stringify(worker.labels), worker.concurrency)
     .run();
   return id;
+}
+
+/** Whether the worker exists in the workspace and was registered with this key. */
+export async function isWorkerOf(d1: D1Database, workspaceId: string, workerId: string, keyId: string): Promise<boolean> {
+  const row = await d1.prepare('SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3').bind(workerId, workspaceId, keyId).first();
+  return row !== null;
 }
