@@ -6,6 +6,7 @@ import { authenticate, BOOTSTRAP_KEY_ID, requireRole } from './auth/authenticate
 import { loadConfig } from './config.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError, forbidden, handleError } from './http/errors.ts';
+import { limitJsonDepth } from './http/json-depth.ts';
 import { createRouter } from './http/router.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -48,7 +49,8 @@ const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, nex
     return next();
   }
   const decidesItself = path === `${API}/workspaces` || path.startsWith(`${API}/workspaces/`) || (c.req.method === 'DELETE' && path.startsWith(`${API}/api-keys/`));
-  const reads = c.req.method === 'GET' || c.req.method === 'HEAD';
+  // A stream ticket only opens a stream, which viewers may watch anyway.
+  const reads = c.req.method === 'GET' || c.req.method === 'HEAD' || (c.req.method === 'POST' && /^\/api\/v1\/runs\/[^/]+\/logs\/ticket$/.test(path));
   return requireRole(decidesItself || reads ? 'viewer' : 'member')(c, next);
 });
 
@@ -59,7 +61,7 @@ export function createApp() {
     throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
   });
 
-  app.use(`${API}/*`, limitBody);
+  app.use(`${API}/*`, limitBody, limitJsonDepth);
   const api = createRouter();
   api.route('/', healthRoutes);
   api.use('*', authenticate, baselineRole);

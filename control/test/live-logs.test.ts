@@ -1,57 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, callJson, userWithKey } from './helpers.ts';
-
-const lease = (token: string) => ({ 'x-lease-token': token });
-const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ stream: 'stdout', line: `line ${from + i}`, sequence: from + i }));
-
-/** A queued run claimed and started by a fresh worker, ready for log batches. */
-async function runningRun() {
-  const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'w', labels: {}, concurrency: 8 } }, 201);
-  const run = await callJson('/runs', { body: { task_prompt: 'talk a lot' } }, 201);
-  let claimed: any;
-  for (let i = 0; i < 20 && !claimed; i++) {
-    const { runs } = await callJson<{ runs: any[] }>('/workers/claim', { body: { worker_id: worker.id, max_runs: 8, wait_seconds: 0 } }, 200);
-    claimed = runs.find((r) => r.run_id === run.id);
-  }
-  await callJson(`/workers/runs/${run.id}/start`, { method: 'POST', headers: lease(claimed.lease_token) }, 200);
-  const post = (batch: unknown[]) => callJson(`/workers/runs/${run.id}/logs`, { body: { lines: batch }, headers: lease(claimed.lease_token) }, 200);
-  const complete = (status: string) => callJson(`/workers/runs/${run.id}/complete`, { body: { status, result: 'ok', exit_code: 0 }, headers: lease(claimed.lease_token) }, 200);
-  const postRaw = (batch: unknown[]) => call(`/workers/runs/${run.id}/logs`, { body: { lines: batch }, headers: lease(claimed.lease_token) });
-  return { id: run.id as string, token: claimed.lease_token as string, post, postRaw, complete };
-}
-
-/** Opens a WebSocket viewer through the public route and collects every message it receives. */
-async function viewer(runId: string, query = 'token=admin') {
-  const res = await exports.default.fetch(`http://fc.test/api/v1/runs/${runId}/logs/stream?${query}`, { headers: { Upgrade: 'websocket' } });
-  expect(res.status).toBe(101);
-  const ws = res.webSocket!;
-  ws.accept();
-  const messages: any[] = [];
-  ws.addEventListener('message', (e) => messages.push(JSON.parse(e.data as string)));
-  const logLines = () => messages.filter((m) => m.type === 'log').flatMap((m) => m.lines);
-  const statuses = () => messages.filter((m) => m.type === 'status').map((m) => m.status);
-  const until = async (check: () => boolean) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(check()).toBe(true);
-  };
-  return { ws, logLines, statuses, until, messages: () => messages };
-}
-
-/** Reads an SSE response until `check` holds on the text so far, then cancels it. */
-async function readSse(res: Response, check: (text: string) => boolean): Promise<string> {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  const deadline = Date.now() + 3_000;
-  while (!check(text) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-  }
-  await reader.cancel();
-  return text;
-}
+import { lease, lines, readSse, runningRun, viewer } from './live.ts';
 
 describe('live logs', () => {
   it('replays what a WebSocket viewer missed, then streams new lines and status changes in order', async () => {

@@ -19,6 +19,7 @@ const expectedOperations = [
   'GET /runs/{run_id}/logs',
   'GET /runs/{run_id}/logs/download',
   'GET /runs/{run_id}/logs/stream',
+  'POST /runs/{run_id}/logs/ticket',
   'GET /runs/{run_id}/artifacts',
   'GET /runs/{run_id}/artifacts/{artifact_id}',
   'GET /credentials',

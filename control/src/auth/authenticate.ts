@@ -2,7 +2,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { loadConfig } from '../config.ts';
-import { findCallerByKeyHash, findMemberRole, touchApiKey, type CallerRow } from '../db/findCaller.ts';
+import { findCallerByKeyHash, findCallerByKeyId, findMemberRole, touchApiKey, type CallerRow } from '../db/findCaller.ts';
+import { readStreamTicket } from './tickets.ts';
 import { sha256Hex } from '../db/ids.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, forbidden } from '../http/errors.ts';
@@ -43,11 +44,7 @@ function sameText(a: string, b: string): boolean {
 /** Resolves the caller from a key and workspace id; shared by header auth and the `?token=` forms. */
 export async function resolveCaller(env: AppEnv['Bindings'], token: string, workspaceId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<AuthContext> {
   const config = await loadConfig(env);
-  if (sameText(token, config.adminKey)) {
-    const memberRole = await findMemberRole(env.DB, BOOTSTRAP_USER_ID, workspaceId);
-    if (!memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
-    return { userId: BOOTSTRAP_USER_ID, keyId: BOOTSTRAP_KEY_ID, keyHome: null, workspaceId, role: effectiveRole('owner', memberRole) };
-  }
+  if (sameText(token, config.adminKey)) return callerByKeyId(env, BOOTSTRAP_KEY_ID, workspaceId);
   const caller = await findCallerByKeyHash(env.DB, await sha256Hex(token), workspaceId);
   if (!caller) throw unauthenticated('Invalid API key');
   const auth = admitCaller(caller, workspaceId);
@@ -95,7 +92,33 @@ function streamCredentials(c: Context<AppEnv>): { token: string; workspace: stri
   return { token, workspace: c.req.query('workspace_id') ?? c.req.header(WORKSPACE_HEADER) };
 }
 
+/** A stream ticket acts as the key that asked for it, for its one run, while both stay valid. */
+async function ticketCaller(c: Context<AppEnv>, token: string): Promise<AuthContext> {
+  const { keyRing } = await loadConfig(c.env);
+  const ticket = await readStreamTicket(keyRing, token);
+  const runId = /\/runs\/([^/]+)\/logs\/stream$/.exec(c.req.path)?.[1];
+  if (!ticket || ticket.runId !== runId) throw unauthenticated('Invalid or expired stream ticket');
+  return callerByKeyId(c.env, ticket.keyId, ticket.workspaceId);
+}
+
+/** Resolves a key known by its id (a ticket's, a stream's) as `resolveCaller` resolves one by its value. */
+export async function callerByKeyId(env: AppEnv['Bindings'], keyId: string, workspaceId: string): Promise<AuthContext> {
+  if (keyId === BOOTSTRAP_KEY_ID) {
+    const memberRole = await findMemberRole(env.DB, BOOTSTRAP_USER_ID, workspaceId);
+    if (!memberRole) throw forbidden(`Not a member of workspace '${workspaceId}'`);
+    return { userId: BOOTSTRAP_USER_ID, keyId, keyHome: null, workspaceId, role: effectiveRole('owner', memberRole) };
+  }
+  const caller = await findCallerByKeyId(env.DB, keyId, workspaceId);
+  if (!caller) throw unauthenticated('Invalid API key');
+  return admitCaller(caller, workspaceId);
+}
+
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
+  const ticket = !c.req.header('Authorization') && c.req.path.endsWith('/logs/stream') ? c.req.query('ticket') : undefined;
+  if (ticket) {
+    c.set('auth', await ticketCaller(c, ticket));
+    return next();
+  }
   const stream = streamCredentials(c);
   const token = stream ? stream.token : bearerToken(c.req.header('Authorization'));
   const workspaceId = workspaceFromHeader(stream ? stream.workspace : c.req.header(WORKSPACE_HEADER));

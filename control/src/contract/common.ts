@@ -1,5 +1,6 @@
 // Building blocks shared by every resource's wire schemas.
 import { z } from '@hono/zod-openapi';
+import { MAX_LABELS } from '../limits.ts';
 
 export const idParam = <K extends string>(name: K, description: string) =>
   z.object({
@@ -18,6 +19,11 @@ export const envVarName = z
   .max(128);
 
 export const stringMap = z.record(z.string().min(1).max(128), z.string().max(4096)).openapi({ type: 'object', additionalProperties: { type: 'string' } });
+
+/** Labels a worker advertises, or a run requires: a string map of at most MAX_LABELS entries. */
+export const labelMap = stringMap
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`)
+  .openapi({ type: 'object', additionalProperties: { type: 'string' }, maxProperties: MAX_LABELS });
 
 export const envMap = z.record(envVarName, z.string().max(65536)).openapi({ type: 'object', additionalProperties: { type: 'string' } });
 

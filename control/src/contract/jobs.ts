@@ -1,7 +1,7 @@
 // Wire schemas for job definitions: reusable task templates that runs are snapshotted from.
 import { z } from '@hono/zod-openapi';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
-import { envMap, nameList, stringMap, timestamp } from './common.ts';
+import { envMap, labelMap, nameList, timestamp } from './common.ts';
 
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
@@ -15,7 +15,7 @@ const jobFields = {
   env_vars: envMap.openapi({ description: "Extra environment for the agent's process." }),
   credential_ids: nameList('credential').openapi({ description: 'Credential **names** whose values the agent receives as environment variables.' }),
   skill_ids: nameList('skill').nullable().openapi({ description: 'Skill **names**; null means every skill of the workspace, [] none.' }),
-  labels: stringMap.openapi({ description: "Worker labels a run of this job requires (copied to the run's required_labels)." }),
+  labels: labelMap.openapi({ description: "Worker labels a run of this job requires (copied to the run's required_labels)." }),
   timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
   priority: z.number().int().min(-1000).max(1000).openapi({ description: 'Higher runs first; equal priorities run oldest first.' }),
   max_attempts: z.number().int().min(1).max(20).openapi({ description: 'Claims a run may get when workers are lost mid-run (agent failures are not retried).' }),

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { runStatuses } from './statuses.ts';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
-import { envMap, nameList, stringMap, timestamp } from './common.ts';
+import { envMap, labelMap, nameList, timestamp } from './common.ts';
 import { MAX_TIMEOUT_SECONDS } from './jobs.ts';
 
 export const runStatus = z.enum(runStatuses);
@@ -17,7 +17,7 @@ export const RunCreate = z
     env_vars: envMap.default({}),
     credential_ids: nameList('credential').default([]),
     skill_ids: nameList('skill').nullable().default(null),
-    required_labels: stringMap.default({}),
+    required_labels: labelMap.default({}),
     timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).default(1800),
     priority: z.number().int().min(-1000).max(1000).default(0),
     max_attempts: z.number().int().min(1).max(20).default(3),
@@ -74,9 +74,18 @@ export const LogPageQuery = z.object({
 
 export const LogStreamQuery = z.object({
   after: z.coerce.number().int().min(0).optional().openapi({ description: 'Replay lines with a sequence greater than this (default: `Last-Event-ID`, else 0).' }),
-  token: z.string().optional().openapi({ description: 'An API key, for clients that cannot send headers (EventSource, browser WebSocket).' }),
+  ticket: z.string().max(1024).optional().openapi({ description: 'A stream ticket from `POST /runs/{run_id}/logs/ticket`: for browsers, instead of a key in the URL.' }),
+  token: z.string().optional().openapi({ description: 'An API key, for clients that cannot send headers (the original\'s EventSource clients). Prefer `ticket`: URLs end up in logs.' }),
   workspace_id: z.string().optional().openapi({ description: 'The workspace, with `token`; default `default`.' }),
 });
+
+export const StreamTicket = z
+  .object({
+    ticket: z.string(),
+    expires_at: timestamp,
+    stream_url: z.string().openapi({ description: 'The stream\'s path with the ticket; add `after=` to resume.' }),
+  })
+  .openapi('StreamTicket');
 
 export const LogLine = z
   .object({

@@ -1,6 +1,6 @@
 // The worker protocol's wire schemas, shared by the control plane (validates requests) and node-worker (validates responses).
 import { z } from '@hono/zod-openapi';
-import { stringMap, timestamp } from './common.ts';
+import { labelMap, timestamp } from './common.ts';
 import { finalStatuses } from './statuses.ts';
 
 /** Header every run-scoped worker call carries; a stale token gets 409 `lease_lost`. */
@@ -46,7 +46,7 @@ const runId = z.string().min(1).max(64);
 export const WorkerRegisterBody = z
   .object({
     name: z.string().trim().min(1).max(128),
-    labels: stringMap.default({}),
+    labels: labelMap.default({}),
     concurrency: z.number().int().min(1).max(64).default(1),
     version: z.string().max(64).optional(),
   })

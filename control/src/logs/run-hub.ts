@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { isFinal } from '../contract/statuses.ts';
 import type { Env } from '../env.ts';
+import { RECHECK_MS, sseEvent, Viewers, type ViewerIdentity } from './viewers.ts';
 
 export type LogStream = 'stdout' | 'stderr' | 'event' | 'system';
 
@@ -79,25 +80,19 @@ interface CachedLease {
 export type LeaseRefusal = 'unchecked' | 'revoked';
 
 const DEFAULT_RETENTION_DAYS = 30;
-const SSE_PING_MS = 30_000;
 const REPLAY_PAGE = 1_000;
 /** While viewers watch a run that has not ended, the hub compares its status with D1's this often. */
 const RECONCILE_MS = 30_000;
 const encoder = new TextEncoder();
 
-interface SseViewer {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  ping: ReturnType<typeof setInterval>;
-}
-
 export class RunHub extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  /** Open SSE responses; they live only as long as this instance, unlike hibernatable WebSockets. */
-  private readonly sse = new Set<SseViewer>();
+  private readonly viewers: Viewers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.viewers = new Viewers(ctx, env);
     this.createTables();
   }
 
@@ -224,9 +219,10 @@ export class RunHub extends DurableObject<Env> {
     this.setState('status', status);
     this.setState('status_at', at);
     if (status !== 'running') this.sql.exec("DELETE FROM state WHERE key = 'lease'");
-    this.send({ type: 'status', status }, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
+    this.viewers.send({ type: 'status', status }, sseEvent('status', { status }));
     if (isFinal(status)) {
-      this.send(this.endMessage(status), '');
+      // Nothing more will come: every stream is told so and closed.
+      this.viewers.endAll(this.endMessage(status), 'run ended');
       const days = Number(this.env.ORCH_LOG_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
       const ms = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
       this.setState('retain_until', String(Date.now() + ms));
@@ -246,11 +242,13 @@ export class RunHub extends DurableObject<Env> {
     if (row && (current === null || row.updated_at > current)) await this.applyStatus(row.status, row.updated_at);
   }
 
-  /** The next thing the alarm must do: delete the log once retention ends, or reconcile for viewers. */
+  /**
+   * The next thing the alarm must do: delete the log once retention ends or, while viewers watch,
+   * re-check their keys every few seconds (and reconcile the status every 30 s).
+   */
   private async scheduleAlarm(): Promise<void> {
     const retainUntil = Number(this.getState('retain_until') ?? NaN);
-    const watched = this.ctx.getWebSockets().length + this.sse.size > 0 && !isFinal(this.currentStatus());
-    const next = Math.min(Number.isFinite(retainUntil) ? retainUntil : Infinity, watched ? Date.now() + RECONCILE_MS : Infinity);
+    const next = Math.min(Number.isFinite(retainUntil) ? retainUntil : Infinity, this.viewers.count > 0 ? Date.now() + RECHECK_MS : Infinity);
     if (next === Infinity) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
@@ -259,25 +257,37 @@ export class RunHub extends DurableObject<Env> {
     const retainUntil = Number(this.getState('retain_until') ?? NaN);
     if (Number.isFinite(retainUntil) && retainUntil <= Date.now()) {
       // Retention: the run's log is gone for good, and anyone still watching is told so.
-      for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'log expired');
-      for (const viewer of this.sse) this.dropSse(viewer);
+      this.viewers.endAll({ type: 'end', status: this.currentStatus(), last_sequence: 0, detail: 'the log has expired' }, 'log expired');
       await this.ctx.storage.deleteAll();
       this.createTables();
       return;
     }
-    await this.reconcile();
+    if (this.viewers.count > 0) {
+      await this.viewers.recheck();
+      const last = Number(this.getState('reconciled_at') ?? 0);
+      if (Date.now() - last >= RECONCILE_MS) {
+        this.setState('reconciled_at', String(Date.now()));
+        await this.reconcile();
+      }
+    }
     await this.scheduleAlarm();
   }
 
-  /** `/stream?after=N`: a WebSocket when the request asks to upgrade, Server-Sent Events otherwise. */
+  /**
+   * `/stream?after=N`: a WebSocket when the request asks to upgrade, Server-Sent Events otherwise. The
+   * route names the viewer (`X-Viewer`: the key it acts as and its stream slot).
+   */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/text') return this.openText();
     const runId = url.searchParams.get('run');
     const workspaceId = url.searchParams.get('workspace');
     if (runId && workspaceId) this.remember(runId, workspaceId);
+    const identity = JSON.parse(request.headers.get('X-Viewer') ?? 'null') as ViewerIdentity | null;
+    if (!identity) return new Response('a stream needs its viewer', { status: 400 });
+    // `after` wins; an EventSource reconnecting sends the last id it saw as Last-Event-ID instead.
     const after = Math.max(0, Number(url.searchParams.get('after') || request.headers.get('Last-Event-ID') || 0) || 0);
-    const response = request.headers.get('Upgrade')?.toLowerCase() === 'websocket' ? this.openWebSocket(after, request.headers.get('Sec-WebSocket-Protocol')) : this.openSse(after);
+    const response = request.headers.get('Upgrade')?.toLowerCase() === 'websocket' ? this.openWebSocket(identity, after, request.headers.get('Sec-WebSocket-Protocol')) : this.openSse(identity, after);
     // A status announcement that went missing shows up for this viewer now rather than never.
     this.ctx.waitUntil(this.reconcile().then(() => this.scheduleAlarm()));
     return response;
@@ -288,40 +298,36 @@ export class RunHub extends DurableObject<Env> {
   }
 
   webSocketClose(ws: WebSocket, code: number): void {
-    // 1005/1006 carry no code a peer may echo back.
-    ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed');
+    this.viewers.closed(ws, code);
   }
 
-  // Replay and subscription happen in one synchronous stretch, so no line can fall between them.
-  private openWebSocket(after: number, protocols: string | null): Response {
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
-    for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) {
-      server.send(JSON.stringify({ type: 'log', lines: page.map(viewLine) }));
-    }
+  // Replay and subscription happen in one synchronous stretch, so no line can fall between them. A
+  // run that has ended gets its end message and the stream closes.
+  private openWebSocket(identity: ViewerIdentity, after: number, protocols: string | null): Response {
     const status = this.currentStatus();
-    if (status) server.send(JSON.stringify({ type: 'status', status }));
-    if (isFinal(status)) server.send(JSON.stringify(this.endMessage(status)));
-    const headers = new Headers();
-    // A browser that authenticated through a subprotocol expects one echoed back.
-    const offered = protocols?.split(',').map((p) => p.trim()).find((p) => p === 'flight-control');
-    if (offered) headers.set('Sec-WebSocket-Protocol', offered);
-    return new Response(null, { status: 101, webSocket: client, headers });
-  }
-
-  private openSse(after: number): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const viewer: SseViewer = { writer, ping: setInterval(() => this.write(viewer, 'event: ping\ndata: \n\n'), SSE_PING_MS) };
-    for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) {
-      this.write(viewer, page.map(sseLine).join(''));
-    }
-    const status = this.currentStatus();
-    if (status) this.write(viewer, `event: status\ndata: ${JSON.stringify({ status })}\n\n`);
-    this.sse.add(viewer);
-    return new Response(readable, {
-      headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+    const response = this.viewers.openWebSocket(identity, protocols, (send) => {
+      for (const page of this.pages(after)) send({ type: 'log', lines: page.map(viewLine) });
+      if (status) send({ type: 'status', status });
     });
+    if (isFinal(status)) this.viewers.endAll(this.endMessage(status), 'run ended');
+    return response;
+  }
+
+  private openSse(identity: ViewerIdentity, after: number): Response {
+    const status = this.currentStatus();
+    // An EventSource reconnects to a closed stream; 204 is how it learns the run has ended for good.
+    if (isFinal(status) && after >= this.lastSequence()) return new Response(null, { status: 204 });
+    const { response, viewer } = this.viewers.openSse(identity, (write) => {
+      for (const page of this.pages(after)) write(page.map(sseLine).join(''));
+      if (status) write(sseEvent('status', { status }));
+    });
+    if (isFinal(status)) this.viewers.endSse(viewer, this.endMessage(status));
+    return response;
+  }
+
+  /** The stored log after `after`, a page at a time. */
+  private *pages(after: number): Generator<StoredLine[]> {
+    for (let page = this.read(after, REPLAY_PAGE); page.length > 0; page = this.read(page[page.length - 1]!.sequence, REPLAY_PAGE)) yield page;
   }
 
   /** The whole stored log as text, one `[stream] line` per line (the original's run-output.log form). */
@@ -332,7 +338,7 @@ export class RunHub extends DurableObject<Env> {
         const page = this.read(after, REPLAY_PAGE);
         if (page.length === 0) return controller.close();
         after = page[page.length - 1]!.sequence;
-        controller.enqueue(encoder.encode(page.map((l) => `[${l.stream}] ${l.line}\n`).join('')));
+        controller.enqueue(encoder.encode(page.map((l) => `[${l.stream}] ${oneLine(l.line)}\n`).join('')));
       },
     });
     return new Response(body, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
@@ -345,29 +351,7 @@ export class RunHub extends DurableObject<Env> {
 
   private broadcast(lines: StoredLine[]): void {
     if (lines.length === 0) return;
-    this.send({ type: 'log', lines: lines.map(viewLine) }, lines.map(sseLine).join(''));
-  }
-
-  private send(message: object, sseText: string): void {
-    const json = JSON.stringify(message);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(json);
-      } catch {
-        // A socket that is closing; its close handler tidies up.
-      }
-    }
-    if (sseText) for (const viewer of this.sse) this.write(viewer, sseText);
-  }
-
-  private write(viewer: SseViewer, text: string): void {
-    viewer.writer.write(encoder.encode(text)).catch(() => this.dropSse(viewer));
-  }
-
-  private dropSse(viewer: SseViewer): void {
-    clearInterval(viewer.ping);
-    this.sse.delete(viewer);
-    viewer.writer.close().catch(() => undefined);
+    this.viewers.send({ type: 'log', lines: lines.map(viewLine) }, lines.map(sseLine).join(''));
   }
 
   // attempt 0 holds the control plane's own notes, which have no worker sequence.
@@ -438,7 +422,15 @@ export class RunHub extends DurableObject<Env> {
   }
 }
 
+/**
+ * A stored line as one line of text: a line break inside it is shown as a symbol (␍ ␊ ␤), so nobody can
+ * make the downloaded log seem to hold lines that were never written.
+ */
+export function oneLine(line: string): string {
+  return line.replace(/[\r\n\u0085\u2028\u2029]/g, (ch) => (ch === '\r' ? '\u240d' : ch === '\n' ? '\u240a' : '\u2424'));
+}
+
 /** The original's SSE event: `log` with `{stream, line, sequence}`; the id lets EventSource resume. */
 function sseLine(l: StoredLine): string {
-  return `id: ${l.sequence}\nevent: log\ndata: ${JSON.stringify({ stream: l.stream, line: l.line, sequence: l.sequence })}\n\n`;
+  return sseEvent('log', { stream: l.stream, line: l.line, sequence: l.sequence }, l.sequence);
 }

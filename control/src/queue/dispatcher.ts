@@ -2,6 +2,8 @@
 // requests in memory, wakes them the moment work or a cancel arrives, and reaps expired leases by alarm.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { MAX_STREAMS_PER_KEY } from '../limits.ts';
+import { RECHECK_MS } from '../logs/viewers.ts';
 import { anyHeld, claim, heartbeatMs, reap, type ClaimRequest, type ClaimResult, type Reaped, type RunContext } from './transitions.ts';
 
 /** How often the alarm looks for expired leases while any run is held. */
@@ -12,6 +14,8 @@ export const REAP_INTERVAL_MS = 5_000;
  * live workers could not renew meanwhile.
  */
 export const LATE_ALARM_MS = 2 * REAP_INTERVAL_MS;
+/** How long a log stream's slot lasts unless its hub renews it (every RECHECK_MS while it is open). */
+const STREAM_SLOT_MS = 5 * RECHECK_MS;
 
 interface ParkedClaim {
   wake: () => void;
@@ -34,6 +38,7 @@ export class Dispatcher extends DurableObject<Env> {
   private readonly parkedClaims = new Set<ParkedClaim>();
   private readonly parkedSignals = new Map<string, Set<ParkedSignal>>();
   private readonly pendingCancels = new Map<string, Set<string>>();
+  private readonly streams = new Map<string, { keyId: string; until: number }>();
 
   private get runs(): RunContext {
     return { env: this.env, defer: (work) => this.ctx.waitUntil(work) };
@@ -109,6 +114,33 @@ export class Dispatcher extends DurableObject<Env> {
     let set = this.pendingCancels.get(workerId);
     if (!set) this.pendingCancels.set(workerId, (set = new Set()));
     set.add(runId);
+  }
+
+  /**
+   * Takes one of the key's slots for open log streams in this workspace, or answers false when it holds
+   * them all. A slot lasts STREAM_SLOT_MS unless the stream's hub renews it, so slots of streams that
+   * vanished (a hub evicted, a message lost) free themselves.
+   */
+  openStream(keyId: string, streamId: string): boolean {
+    const now = Date.now();
+    let held = 0;
+    for (const [id, slot] of this.streams) {
+      if (slot.until <= now) this.streams.delete(id);
+      else if (slot.keyId === keyId) held++;
+    }
+    if (held >= MAX_STREAMS_PER_KEY) return false;
+    this.streams.set(streamId, { keyId, until: now + STREAM_SLOT_MS });
+    return true;
+  }
+
+  /** A hub's streams still open; slots this instance forgot (it restarted) are taken again. */
+  renewStreams(open: { streamId: string; keyId: string }[]): void {
+    const until = Date.now() + STREAM_SLOT_MS;
+    for (const { streamId, keyId } of open) this.streams.set(streamId, { keyId, until });
+  }
+
+  closeStream(streamId: string): void {
+    this.streams.delete(streamId);
   }
 
   /** Reaps now; requeued runs wake parked claimers. */

@@ -1,6 +1,7 @@
 // The fleet's worker rows: adding a worker, and whose it is (a worker id answers only to the key
 // that registered it).
 import { newId } from '../db/ids.ts';
+import { MAX_WORKERS_PER_KEY } from '../limits.ts';
 import { NOW } from './sql.ts';
 
 export interface NewWorker {
@@ -12,16 +13,18 @@ export interface NewWorker {
   concurrency: number;
 }
 
-export async function registerWorker(d1: D1Database, worker: NewWorker): Promise<string> {
+/** The new worker's id, or null when the key already has MAX_WORKERS_PER_KEY workers that are not offline. */
+export async function registerWorker(d1: D1Database, worker: NewWorker): Promise<string | null> {
   const id = newId();
-  await d1
+  const { meta } = await d1
     .prepare(
       `INSERT INTO workers (id, workspace_id, key_id, name, status, labels, concurrency, last_heartbeat, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, 'online', ?5, ?6, ${NOW}, ${NOW}, ${NOW})`,
+       SELECT ?1, ?2, ?3, ?4, 'online', ?5, ?6, ${NOW}, ${NOW}, ${NOW}
+        WHERE (SELECT COUNT(*) FROM workers WHERE workspace_id = ?2 AND key_id = ?3 AND status != 'offline') < ?7`,
     )
-    .bind(id, worker.workspaceId, worker.keyId, worker.name, JSON.stringify(worker.labels), worker.concurrency)
+    .bind(id, worker.workspaceId, worker.keyId, worker.name, JSON.stringify(worker.labels), worker.concurrency, MAX_WORKERS_PER_KEY)
     .run();
-  return id;
+  return meta.changes > 0 ? id : null;
 }
 
 /** Whether the worker exists in the workspace and was registered with this key. */

@@ -6,7 +6,9 @@ import { loadConfig } from '../config.ts';
 import { Artifact, ArtifactUpload } from '../contract/artifacts.ts';
 import { errorResponses, idParam, jsonResponse } from '../contract/common.ts';
 import { leaseHeader } from '../contract/worker.ts';
-import { findArtifact, insertArtifact, listArtifacts, toArtifact } from '../db/artifacts.ts';
+import { countArtifacts, findArtifact, insertArtifact, listArtifacts, toArtifact } from '../db/artifacts.ts';
+import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
+import { MAX_ARTIFACTS_PER_RUN } from '../limits.ts';
 import { openDb } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { findRun } from '../db/runs.ts';
@@ -37,6 +39,32 @@ export function safeFilename(name: string | undefined): string {
   return clean === '' || clean === '.' || clean === '..' ? 'unnamed' : clean;
 }
 
+/** Types served as they are; anything else (HTML, SVG, scripts) goes out as application/octet-stream. */
+const SERVED_TYPES = new Set([
+  'text/plain',
+  'text/csv',
+  'text/markdown',
+  'application/json',
+  'application/x-ndjson',
+  'application/pdf',
+  'application/zip',
+  'application/gzip',
+  'application/x-tar',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'audio/mpeg',
+  'audio/wav',
+  'video/mp4',
+]);
+
+export function servedContentType(stored: string): string {
+  const type = stored.split(';')[0]!.trim().toLowerCase();
+  if (!SERVED_TYPES.has(type)) return 'application/octet-stream';
+  return type.startsWith('text/') ? `${type}; charset=utf-8` : type;
+}
+
 function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -61,6 +89,9 @@ export const artifactRoutes = createRouter()
       const token = c.req.valid('header')['x-lease-token'];
       const fence = token ? { token } : { keyId, workerId: null };
       if (!(await checkLease(runContext(c), workspaceId, id, fence))) throw notHolder(fence);
+      if ((await countArtifacts(openDb(c.env.DB), id)) >= MAX_ARTIFACTS_PER_RUN) {
+        throw new ApiError(429, 'too_many_artifacts', `A run keeps at most ${MAX_ARTIFACTS_PER_RUN} artifacts`);
+      }
       const file = c.req.valid('form').file;
       const bytes = await file.arrayBuffer();
       const artifactId = newId();
@@ -87,15 +118,17 @@ export const artifactRoutes = createRouter()
       path: '/runs/{run_id}/artifacts',
       tags,
       summary: 'List a run\'s artifacts, oldest first',
-      request: { params: runId },
-      responses: { 200: jsonResponse(z.array(Artifact), 'The run\'s artifacts'), ...errorResponses },
+      request: { params: runId, query: pageQuery },
+      responses: { 200: jsonResponse(z.array(Artifact), 'A page of the run\'s artifacts; `Link: rel="next"` when more exist'), ...errorResponses },
     }),
     async (c) => {
       const db = openDb(c.env.DB);
       const { workspaceId } = c.get('auth');
       const id = c.req.valid('param').run_id;
+      const { limit, cursor } = c.req.valid('query');
       if (!(await findRun(db, workspaceId, id))) throw notFound('Run');
-      return c.json((await listArtifacts(db, workspaceId, id)).map(toArtifact), 200);
+      const rows = await listArtifacts(db, workspaceId, id, limit, decodeCursor(cursor));
+      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toArtifact), 200);
     },
   )
   .openapi(
@@ -117,7 +150,10 @@ export const artifactRoutes = createRouter()
       if (!row || !object) throw notFound('Artifact');
       return new Response(object.body as ReadableStream, {
         headers: {
-          'Content-Type': row.contentType,
+          // An agent's file is never rendered as the control plane's own page: a type from the allow-list
+          // (else octet-stream), no sniffing, always a download.
+          'Content-Type': servedContentType(row.contentType),
+          'X-Content-Type-Options': 'nosniff',
           'Content-Length': String(row.sizeBytes),
           // Header values must be ASCII: the plain form gets a stand-in for other characters, filename* the real name.
           'Content-Disposition': `attachment; filename="${row.filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(row.filename)}`,

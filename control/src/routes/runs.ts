@@ -1,7 +1,7 @@
 // /runs: list, read, ad-hoc create and cancel.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
-import { LogLine, LogPageQuery, LogStreamQuery, Run, RunCreate, RunListQuery } from '../contract/runs.ts';
+import { LogLine, LogPageQuery, LogStreamQuery, Run, RunCreate, RunListQuery, StreamTicket } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
 import { findRun, listRuns, toRun } from '../db/runs.ts';
@@ -9,7 +9,10 @@ import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
 import { viewLine } from '../logs/run-hub.ts';
-import { runHubFor } from '../queue/notify.ts';
+import { dispatcherFor, runHubFor } from '../queue/notify.ts';
+import { mintStreamTicket } from '../auth/tickets.ts';
+import { loadConfig } from '../config.ts';
+import { MAX_STREAMS_PER_KEY } from '../limits.ts';
 import { enqueueAdHocRun, requestCancel } from '../queue/transitions.ts';
 import { runContext } from '../http/run-context.ts';
 
@@ -143,15 +146,43 @@ export const runRoutes = createRouter()
     }),
     async (c) => {
       const id = c.req.valid('param').run_id;
-      if (!(await findRun(openDb(c.env.DB), c.get('auth').workspaceId, id))) throw notFound('Run');
-      const headers = new Headers();
+      const { workspaceId, keyId } = c.get('auth');
+      if (!(await findRun(openDb(c.env.DB), workspaceId, id))) throw notFound('Run');
+      const streamId = crypto.randomUUID();
+      const dispatcher = dispatcherFor(c.env, workspaceId);
+      if (!(await dispatcher.openStream(keyId, streamId))) {
+        throw new ApiError(429, 'too_many_streams', `This key already holds ${MAX_STREAMS_PER_KEY} open log streams in this workspace; close one first`);
+      }
+      const headers = new Headers({ 'X-Viewer': JSON.stringify({ keyId, workspaceId, streamId }) });
       for (const name of ['Upgrade', 'Sec-WebSocket-Protocol', 'Last-Event-ID']) {
         const value = c.req.header(name);
         if (value) headers.set(name, value);
       }
       const after = c.req.valid('query').after;
-      const query = new URLSearchParams({ after: after === undefined ? '' : String(after), run: id, workspace: c.get('auth').workspaceId });
+      const query = new URLSearchParams({ after: after === undefined ? '' : String(after), run: id, workspace: workspaceId });
       const response = await runHubFor(c.env, id).fetch(`https://run-hub/stream?${query}`, { headers });
+      // An ended run's stream that had nothing to replay holds no slot.
+      if (response.status === 204) await dispatcher.closeStream(streamId);
       return response as unknown as Response;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{run_id}/logs/ticket',
+      tags,
+      summary: 'Get a ticket that opens this run\'s log stream for a minute, so no API key goes into a URL',
+      description:
+        'For browsers, whose EventSource and WebSocket cannot send headers: open `/runs/{run_id}/logs/stream?ticket=<ticket>` instead of putting the key in `?token=`. The ticket works only for this run, for 60 s (reconnects within that time may reuse it), and the stream acts as, and is re-checked against, the key that asked for it.',
+      request: { params: runId },
+      responses: { 201: jsonResponse(StreamTicket, 'The ticket and the stream URL'), ...errorResponses },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').run_id;
+      const { workspaceId, keyId } = c.get('auth');
+      if (!(await findRun(openDb(c.env.DB), workspaceId, id))) throw notFound('Run');
+      const { keyRing } = await loadConfig(c.env);
+      const { ticket, expiresAt } = await mintStreamTicket(keyRing, { runId: id, workspaceId, keyId });
+      return c.json({ ticket, expires_at: new Date(expiresAt).toISOString(), stream_url: `/api/v1/runs/${id}/logs/stream?ticket=${encodeURIComponent(ticket)}` }, 201);
     },
   );

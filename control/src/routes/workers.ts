@@ -35,6 +35,7 @@ import { createRouter } from '../http/router.ts';
 import { notHolder, runContext } from '../http/run-context.ts';
 import type { LeaseProof } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
+import { MAX_WORKERS_PER_KEY } from '../limits.ts';
 import { isWorkerOf, registerWorker } from '../queue/workers.ts';
 import { checkLease, complete, failAtClaim, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
 
@@ -104,6 +105,7 @@ export const workerRoutes = createRouter()
       const { leaseSeconds } = await loadConfig(c.env);
       const { workspaceId, keyId } = c.get('auth');
       const id = await registerWorker(c.env.DB, { workspaceId, keyId, name: body.name, labels: body.labels, concurrency: body.concurrency });
+      if (!id) throw new ApiError(429, 'too_many_workers', `This key already has ${MAX_WORKERS_PER_KEY} workers online; stop one (or let it go offline) first`);
       return c.json({ id, name: body.name, lease_seconds: leaseSeconds, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds), max_wait_seconds: MAX_WAIT_SECONDS }, 201);
     },
   )
