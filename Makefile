@@ -8,6 +8,10 @@ SHELL := bash
 # A Node fetched by scripts/ensure-node.sh (when the machine's is older than 22.18) wins over the machine's.
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 export WRANGLER_SEND_METRICS := false
+# The local runtime's trace store would keep every request URL (keys passed as ?token= among them) on
+# disk under .state/, and its Local Explorer would serve the database to anyone who can reach the port.
+export X_LOCAL_OBSERVABILITY := false
+export X_LOCAL_EXPLORER := false
 
 PORT ?= 8080
 HOST ?= 127.0.0.1

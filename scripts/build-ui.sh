@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 rm -rf ui/dist
 mkdir -p ui/dist
 cp ui/index.html ui/dist/index.html
+# /docs loads Swagger UI from here, not from a CDN, so the API docs work offline.
+mkdir -p ui/dist/docs/assets/swagger-ui-dist
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css ui/dist/docs/assets/swagger-ui-dist/

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${ORCH_DATA_DIR:-/data}
 export WRANGLER_SEND_METRICS=false
+# No trace store of request URLs on the volume, and no Local Explorer serving the database.
+export X_LOCAL_OBSERVABILITY=false X_LOCAL_EXPLORER=false
 
 # Without a key from .env, one is generated once and kept on the data volume: losing it makes
 # stored credentials unreadable, so it must survive container restarts.

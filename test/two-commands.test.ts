@@ -94,6 +94,17 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   throw new Error(`timed out waiting for ${what}:\n${output.slice(-4000)}`);
 }
 
+/** Files under `dir` whose bytes contain `text`. */
+function filesContaining(dir: string, text: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (readFileSync(path).includes(text)) found.push(path);
+  }
+  return found;
+}
+
 interface WorkerView {
   id: string;
   name: string;
@@ -139,7 +150,7 @@ afterAll(async () => {
 
 describe('make run', { timeout: 120_000 }, () => {
   it('refuses to start on a bad setting, naming the variable in one line', () => {
-    writeFileSync(join(repo, '.dev.vars'), 'ORCH_MAX_BODY_BYTES=12\n');
+    writeFileSync(join(repo, '.dev.vars'), 'ORCH_MAX_BODY_BYTES=12\n', { mode: 0o644 });
 
     const result = spawnSync('make', ['run', 'PORT=1'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -150,6 +161,8 @@ describe('make run', { timeout: 120_000 }, () => {
     const vars = readFileSync(join(repo, '.dev.vars'), 'utf8');
     expect(vars).toMatch(/^ORCH_MAX_BODY_BYTES=12$/m);
     expect(vars).toMatch(/^ORCH_MASTER_KEY=[A-Za-z0-9_-]{43}=$/m);
+    // With a secret in it now, only its owner may read it.
+    expect(statSync(join(repo, '.dev.vars')).mode & 0o777).toBe(0o600);
     rmSync(join(repo, '.dev.vars'));
   });
 
@@ -159,12 +172,18 @@ describe('make run', { timeout: 120_000 }, () => {
 
     const vars = readFileSync(join(repo, '.dev.vars'), 'utf8');
     expect(vars).toMatch(/^ORCH_MASTER_KEY=[A-Za-z0-9_-]{43}=$/m);
+    expect(statSync(join(repo, '.dev.vars')).mode & 0o777).toBe(0o600);
     expect(output).toMatch(/WARNING: the admin key is the default "admin"/);
     expect(existsSync(join(repo, 'ui/dist/index.html'))).toBe(true);
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect((await fetch(`${base}/api/v1/jobs`)).status).toBe(401);
 
     const { id } = await api<{ id: string }>(base, 'POST', '/jobs', { name: 'survives restart', task_prompt: 'say hi' });
+    // A key in a URL (as the original's stream clients send it) must not land on disk, and the local
+    // runtime's explorer must not serve the database.
+    const marker = `fc_marker${Date.now()}`;
+    expect((await fetch(`${base}/api/v1/runs/none/logs/stream?token=${marker}`)).status).toBe(401);
+    expect(await (await fetch(`${base}/cdn-cgi/explorer/api`)).text()).not.toMatch(/Local Explorer/);
 
     await stopServer();
     await expectNoProcessesLeft();
@@ -173,6 +192,7 @@ describe('make run', { timeout: 120_000 }, () => {
     expect(readFileSync(join(repo, '.dev.vars'), 'utf8')).toBe(vars);
     expect(await api(base, 'GET', `/jobs/${id}`)).toMatchObject({ id, name: 'survives restart' });
     await stopServer();
+    expect(filesContaining(join(repo, '.state'), marker)).toEqual([]);
   });
 
   it('starts two workers that run goose jobs, starts a killed worker or control plane again, and stops everything on Ctrl-C', async () => {

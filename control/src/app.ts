@@ -90,7 +90,8 @@ export function createApp() {
     },
     security: [{ bearer: [] }],
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Flight Control API' }));
+  // Swagger UI's script and styles come from our own static assets (scripts/build-ui.sh), not a CDN.
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Flight Control API', baseUrl: '/docs/assets' }));
   return app;
 }
 

@@ -1,4 +1,5 @@
 // The API document: served without a key, OpenAPI 3.1, and describing every route the app answers.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { call, callJson } from './helpers.ts';
@@ -163,5 +164,16 @@ describe('the API docs page', () => {
     expect(html).toMatch(/<html/i);
     expect(html).toContain('/openapi.json');
     expect(html).toMatch(/swagger/i);
+  });
+
+  it('loads Swagger UI from its own assets, so the docs work offline', async () => {
+    const html = await (await call('/docs', { key: null })).text();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources.sort()).toEqual(['/docs/assets/swagger-ui-dist/swagger-ui-bundle.js', '/docs/assets/swagger-ui-dist/swagger-ui.css']);
+    for (const path of sources) {
+      const asset = await env.ASSETS!.fetch(`http://fc.test${path}`);
+      expect(asset.status, path).toBe(200);
+      expect((await asset.text()).length, path).toBeGreaterThan(10_000);
+    }
   });
 });
