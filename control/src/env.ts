@@ -3,6 +3,7 @@ import type { AuthContext } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { RunHub } from './logs/run-hub.ts';
 import type { Dispatcher } from './queue/dispatcher.ts';
+import type { Scheduler } from './schedules/scheduler.ts';
 
 export interface Env {
   DB: D1Database;
@@ -10,6 +11,7 @@ export interface Env {
   ASSETS?: Fetcher;
   DISPATCHER: DurableObjectNamespace<Dispatcher>;
   RUN_HUB: DurableObjectNamespace<RunHub>;
+  SCHEDULER: DurableObjectNamespace<Scheduler>;
   ORCH_MASTER_KEY?: string;
   ORCH_DEFAULT_ADMIN_KEY?: string;
   ORCH_MAX_BODY_BYTES?: string;

@@ -36,6 +36,8 @@ describe('schedules', () => {
       timezone: 'UTC',
       enabled: true,
       name: 'every five',
+      misfire: 'run_once',
+      overlap: 'allow',
       next_run_at: expect.any(String),
       last_run_at: null,
       last_run_id: null,

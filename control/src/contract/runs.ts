@@ -54,6 +54,8 @@ export const Run = z
     output_tokens: z.number().int().nullable(),
     total_tokens: z.number().int().nullable(),
     cost_usd: z.number().nullable(),
+    schedule_id: z.string().nullable().openapi({ description: 'The schedule that created the run, if one did.' }),
+    scheduled_for: timestamp.nullable().openapi({ description: 'The instant of that schedule the run stands for.' }),
     created_at: timestamp,
     updated_at: timestamp,
   })

@@ -1,6 +1,7 @@
 // Wire schemas for schedules: a job triggered on a cron expression in a time zone.
 import { z } from '@hono/zod-openapi';
 import { cronProblem, isTimeZone } from '../schedules/cron.ts';
+import { scheduleFireOutcomes, scheduleMisfires, scheduleOverlaps } from '../db/schema.ts';
 import { timestamp } from './common.ts';
 
 const cronExpression = z
@@ -25,6 +26,14 @@ const timeZone = z
 
 const scheduleName = z.string().trim().min(1).max(200);
 
+const misfire = z.enum(scheduleMisfires).openapi({
+  description: 'What a fire missed while the control plane was away does when it comes back: `run_once` (one run for the latest missed instant, however many were missed) or `skip` (none).',
+});
+
+const overlap = z.enum(scheduleOverlaps).openapi({
+  description: 'Whether a fire starts a run while this schedule\'s previous run is still queued or running (`allow`), or is skipped and recorded as such (`skip`).',
+});
+
 export const ScheduleCreate = z
   .object({
     job_definition_id: z.string().min(1).max(64).openapi({ description: 'A job of this workspace.' }),
@@ -32,6 +41,8 @@ export const ScheduleCreate = z
     enabled: z.boolean().default(true),
     name: scheduleName.nullable().optional(),
     timezone: timeZone.default('UTC'),
+    misfire: misfire.default('run_once'),
+    overlap: overlap.default('allow'),
   })
   .openapi('ScheduleCreate');
 
@@ -42,6 +53,8 @@ export const ScheduleUpdate = z
     enabled: z.boolean(),
     name: scheduleName.nullable(),
     timezone: timeZone,
+    misfire,
+    overlap,
   })
   .partial()
   .openapi('ScheduleUpdate');
@@ -56,6 +69,8 @@ export const Schedule = z
     timezone: z.string(),
     enabled: z.boolean(),
     name: z.string().nullable(),
+    misfire,
+    overlap,
     next_run_at: timestamp.nullable().openapi({ description: 'When the schedule fires next; null while disabled.' }),
     last_run_at: timestamp.nullable(),
     last_run_id: z.string().nullable(),
@@ -64,6 +79,32 @@ export const Schedule = z
   })
   .openapi('Schedule');
 
+export const ScheduleFire = z
+  .object({
+    scheduled_for: timestamp.openapi({ description: 'The instant the fire stands for.' }),
+    fired_at: timestamp,
+    outcome: z.enum(scheduleFireOutcomes).openapi({ description: '`run`: it created `run_id`; `skipped`: it did not, for `reason`.' }),
+    reason: z.string().nullable(),
+    run_id: z.string().nullable(),
+  })
+  .openapi('ScheduleFire');
+
+export const SchedulePreviewQuery = z.object({
+  cron: cronExpression,
+  timezone: timeZone.default('UTC'),
+  count: z.coerce.number().int().min(1).max(100).default(5),
+  from: z.iso.datetime().optional().openapi({ description: 'Count from this instant instead of now (ISO-8601).' }),
+});
+
+export const SchedulePreview = z
+  .object({
+    cron_expression: z.string(),
+    timezone: z.string(),
+    next: z.array(timestamp).openapi({ description: 'The next instants the expression fires at in the time zone, in UTC.' }),
+  })
+  .openapi('SchedulePreview');
+
 export type ScheduleCreate = z.infer<typeof ScheduleCreate>;
 export type ScheduleUpdate = z.infer<typeof ScheduleUpdate>;
 export type Schedule = z.infer<typeof Schedule>;
+export type ScheduleFire = z.infer<typeof ScheduleFire>;

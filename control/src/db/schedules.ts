@@ -1,10 +1,10 @@
 // Schedule queries, all scoped to one workspace; every read carries the name of the job it triggers.
 import { and, desc, eq, lt, or } from 'drizzle-orm';
-import type { Schedule } from '../contract/schedules.ts';
+import type { Schedule, ScheduleFire } from '../contract/schedules.ts';
 import type { Cursor } from '../http/pagination.ts';
 import type { Db } from './client.ts';
 import { newId, nowIso } from './ids.ts';
-import { jobDefinitions, schedules } from './schema.ts';
+import { jobDefinitions, scheduleFires, schedules } from './schema.ts';
 
 type ScheduleRow = typeof schedules.$inferSelect;
 
@@ -17,6 +17,8 @@ export interface ScheduleFields {
   timezone: string;
   enabled: boolean;
   name: string | null;
+  misfire: ScheduleRow['misfire'];
+  overlap: ScheduleRow['overlap'];
   nextRunAt: string | null;
 }
 
@@ -30,6 +32,8 @@ export function toSchedule(view: ScheduleView): Schedule {
     timezone: view.timezone,
     enabled: view.enabled,
     name: view.name,
+    misfire: view.misfire,
+    overlap: view.overlap,
     next_run_at: view.nextRunAt,
     last_run_at: view.lastRunAt,
     last_run_id: view.lastRunId,
@@ -100,6 +104,8 @@ export async function updateSchedule(db: Db, workspaceId: string, id: string, fi
   if (fields.timezone !== undefined) changes.timezone = fields.timezone;
   if (fields.enabled !== undefined) changes.enabled = fields.enabled;
   if (fields.name !== undefined) changes.name = fields.name;
+  if (fields.misfire !== undefined) changes.misfire = fields.misfire;
+  if (fields.overlap !== undefined) changes.overlap = fields.overlap;
   if (fields.nextRunAt !== undefined) changes.nextRunAt = fields.nextRunAt;
   // Not one db.batch with selectWithJob: drizzle's D1 batch maps joined rows by column name, so the job's `name` overwrote the schedule's.
   const [row] = await db.update(schedules).set(changes).where(inWorkspace(workspaceId, id)).returning();
@@ -111,4 +117,20 @@ export async function updateSchedule(db: Db, workspaceId: string, id: string, fi
 export async function deleteSchedule(db: Db, workspaceId: string, id: string): Promise<boolean> {
   const rows = await db.delete(schedules).where(inWorkspace(workspaceId, id)).returning({ id: schedules.id });
   return rows.length > 0;
+}
+
+/** The schedule's fires (and skips), newest first. */
+export async function listFires(db: Db, scheduleId: string, limit: number, after: Cursor | null) {
+  const scope = eq(scheduleFires.scheduleId, scheduleId);
+  const page = after ? or(lt(scheduleFires.scheduledFor, after.key), and(eq(scheduleFires.scheduledFor, after.key), lt(scheduleFires.id, after.id))) : undefined;
+  return db
+    .select()
+    .from(scheduleFires)
+    .where(page ? and(scope, page) : scope)
+    .orderBy(desc(scheduleFires.scheduledFor), desc(scheduleFires.id))
+    .limit(limit + 1);
+}
+
+export function toScheduleFire(row: typeof scheduleFires.$inferSelect): ScheduleFire {
+  return { scheduled_for: row.scheduledFor, fired_at: row.firedAt, outcome: row.outcome, reason: row.reason, run_id: row.runId };
 }

@@ -92,6 +92,8 @@ export const jobDefinitions = sqliteTable(
 );
 
 export const runFencings = ['token', 'worker'] as const;
+export const scheduleMisfires = ['run_once', 'skip'] as const;
+export const scheduleOverlaps = ['allow', 'skip'] as const;
 
 
 export const jobRuns = sqliteTable(
@@ -131,6 +133,9 @@ export const jobRuns = sqliteTable(
     outputTokens: integer('output_tokens'),
     totalTokens: integer('total_tokens'),
     costUsd: text('cost_usd'),
+    // The schedule and instant that created the run, for scheduled runs.
+    scheduleId: text('schedule_id'),
+    scheduledFor: text('scheduled_for'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -141,6 +146,8 @@ export const jobRuns = sqliteTable(
     // The claim scans queued runs of a workspace by priority, then age.
     index('ix_job_runs_queue').on(t.workspaceId, t.status, t.priority, t.createdAt),
     index('ix_job_runs_lease').on(t.status, t.leaseExpiresAt),
+    // A schedule that skips overlapping fires asks whether its previous run is still active.
+    index('ix_job_runs_schedule').on(t.scheduleId, t.status),
   ],
 );
 
@@ -208,13 +215,39 @@ export const schedules = sqliteTable(
     timezone: text('timezone').notNull().default('UTC'),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
     name: text('name'),
+    // What a fire missed while the control plane was away does: one run for the latest missed instant, or none.
+    misfire: text('misfire', { enum: scheduleMisfires }).notNull().default('run_once'),
+    // Whether a fire starts a run while the schedule's previous run is still queued or running.
+    overlap: text('overlap', { enum: scheduleOverlaps }).notNull().default('allow'),
     nextRunAt: text('next_run_at'),
     lastRunAt: text('last_run_at'),
     lastRunId: text('last_run_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('ix_schedules_workspace_created').on(t.workspaceId, t.createdAt, t.id), index('ix_schedules_due').on(t.enabled, t.nextRunAt)],
+  (t) => [
+    index('ix_schedules_workspace_created').on(t.workspaceId, t.createdAt, t.id),
+    index('ix_schedules_due').on(t.enabled, t.nextRunAt),
+    index('ix_schedules_workspace_due').on(t.workspaceId, t.enabled, t.nextRunAt),
+  ],
+);
+
+export const scheduleFireOutcomes = ['run', 'skipped'] as const;
+
+/** One row per instant a schedule fired at (or skipped): the unique pair is what makes a fire happen once. */
+export const scheduleFires = sqliteTable(
+  'schedule_fires',
+  {
+    id: text('id').primaryKey(),
+    scheduleId: text('schedule_id').notNull().references(() => schedules.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    scheduledFor: text('scheduled_for').notNull(),
+    firedAt: text('fired_at').notNull().default(nowIso),
+    outcome: text('outcome', { enum: scheduleFireOutcomes }).notNull(),
+    reason: text('reason'),
+    runId: text('run_id'),
+  },
+  (t) => [uniqueIndex('uq_schedule_fire').on(t.scheduleId, t.scheduledFor), index('ix_schedule_fires_recent').on(t.scheduleId, t.firedAt)],
 );
 
 export const artifacts = sqliteTable(

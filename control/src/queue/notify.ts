@@ -1,4 +1,4 @@
-// Stubs of a workspace's Dispatcher and of a run's hub, for the routes that read or wake them.
+// Stubs of a workspace's Dispatcher and Scheduler and of a run's hub, for the callers that read or wake them.
 import type { Env } from '../env.ts';
 
 export function dispatcherFor(env: Env, workspaceId: string) {
@@ -7,4 +7,8 @@ export function dispatcherFor(env: Env, workspaceId: string) {
 
 export function runHubFor(env: Env, runId: string) {
   return env.RUN_HUB.get(env.RUN_HUB.idFromName(runId));
+}
+
+export function schedulerFor(env: Env, workspaceId: string) {
+  return env.SCHEDULER.get(env.SCHEDULER.idFromName(workspaceId));
 }

@@ -116,6 +116,33 @@ async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow> {
   return row!;
 }
 
+/** A schedule's fire: the run it creates from the job's current settings, for one instant. */
+export interface ScheduledRun {
+  runId: string;
+  scheduleId: string;
+  workspaceId: string;
+  jobId: string;
+  scheduledFor: string;
+}
+
+// Only while that instant has no fire recorded: alarms racing the cron, retries and restarts can't
+// make a second run for it (the fire's row is written in the same batch, see schedules/fire.ts).
+const ENQUEUE_SCHEDULED = `
+INSERT INTO job_runs (id, workspace_id, job_definition_id, status, name, task_prompt, agent_type, agent_config, mcp_servers,
+                      env_vars, credential_ids, skill_ids, required_labels, timeout_seconds, priority, max_attempts,
+                      schedule_id, scheduled_for, created_at, updated_at)
+SELECT ?1, j.workspace_id, j.id, 'queued', j.name, j.task_prompt, j.agent_type, j.agent_config, j.mcp_servers,
+       j.env_vars, j.credential_ids, j.skill_ids, j.labels, j.timeout_seconds, j.priority, j.max_attempts,
+       ?2, ?3, ${NOW}, ${NOW}
+  FROM job_definitions j
+ WHERE j.id = ?4 AND j.workspace_id = ?5
+   AND NOT EXISTS (SELECT 1 FROM schedule_fires WHERE schedule_id = ?2 AND scheduled_for = ?3)`;
+
+/** The statement that enqueues a scheduled run; the caller batches it with the fire's record and wakes claimers. */
+export function enqueueScheduledRun(d1: D1Database, run: ScheduledRun): D1PreparedStatement {
+  return d1.prepare(ENQUEUE_SCHEDULED).bind(run.runId, run.scheduleId, run.scheduledFor, run.jobId, run.workspaceId);
+}
+
 // ---- claim --------------------------------------------------------------------------------------
 
 export interface ClaimRequest {

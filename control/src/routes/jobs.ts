@@ -11,6 +11,7 @@ import { invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
 import { runContext } from '../http/run-context.ts';
+import { schedulerFor } from '../queue/notify.ts';
 import { enqueueJobRun } from '../queue/transitions.ts';
 import type { Db } from '../db/client.ts';
 
@@ -102,8 +103,11 @@ export const jobRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...errorResponses },
     }),
     async (c) => {
-      const deleted = await deleteJob(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').job_id);
+      const { workspaceId } = c.get('auth');
+      const deleted = await deleteJob(openDb(c.env.DB), workspaceId, c.req.valid('param').job_id);
       if (!deleted) throw notFound('Job');
+      // Its schedules went with it: the Scheduler's alarm must not stay set for them.
+      await schedulerFor(c.env, workspaceId).arm(workspaceId);
       return c.body(null, 204);
     },
   )

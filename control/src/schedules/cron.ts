@@ -1,4 +1,6 @@
-// Checks cron expressions (five fields or a macro such as @daily) and finds when they next fire in a time zone.
+// Checks cron expressions (five fields or a macro such as @daily) and finds when they fire in a time
+// zone. Croner keeps daylight-saving changes right: an instant in a skipped hour fires once, shifted
+// past the gap; a repeated hour fires once, not twice.
 import { Cron } from 'croner';
 
 const FIELDS = 'minute hour day-of-month month day-of-week';
@@ -60,4 +62,16 @@ export function isTimeZone(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The next `count` times after `after` at which `expression` fires in `timeZone`. */
+export function nextFireTimes(expression: string, timeZone: string, after: Date, count: number): Date[] {
+  const problem = fieldCountProblem(expression);
+  if (problem) throw new Error(`Invalid cron expression '${expression}': ${problem}`);
+  return compile(expression, timeZone).nextRuns(count, after);
+}
+
+/** The latest time at or before `at` at which `expression` fires in `timeZone`. */
+export function lastFireTime(expression: string, timeZone: string, at: Date): Date | null {
+  return compile(expression, timeZone).previousRuns(1, new Date(at.getTime() + 1))[0] ?? null;
 }
