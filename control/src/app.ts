@@ -19,15 +19,21 @@ import { apiKeysRoutes } from './routes/api-keys.ts';
 import { systemRoutes } from './routes/system.ts';
 import { workerRoutes } from './routes/workers.ts';
 import { artifactRoutes, limitArtifact } from './routes/artifacts.ts';
+import { skillRoutes } from './routes/skills.ts';
+import { MAX_SKILL_BYTES } from './limits.ts';
 
 const API = '/api/v1';
+const SKILL_FILE = /^(\/api\/v1\/(?:workers\/)?skills\/[^/]+\/files\/)(.+)$/;
+// Skill uploads (a zip of up to MAX_SKILL_BYTES, in multipart) get their own limit too.
+const SKILL_UPLOAD = /^\/api\/v1\/skills$/;
 
 // Artifact uploads get their own, larger limit.
 const ARTIFACT_UPLOAD = /^\/api\/v1\/workers\/runs\/[^/]+\/artifacts$/;
 
 const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
   if (ARTIFACT_UPLOAD.test(c.req.path)) return limitArtifact(c, next);
-  const { maxBodyBytes } = await loadConfig(c.env);
+  const { maxBodyBytes: configured } = await loadConfig(c.env);
+  const maxBodyBytes = c.req.method === 'POST' && SKILL_UPLOAD.test(c.req.path) ? Math.max(configured, MAX_SKILL_BYTES + 1024 * 1024) : configured;
   return bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
@@ -61,6 +67,14 @@ export function createApp() {
     throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
   });
 
+  // A skill file's path has slashes, and its route takes the path as one segment: they travel encoded.
+  app.use(`${API}/*`, async function skillFilePaths(c, next) {
+    const url = new URL(c.req.url);
+    const match = SKILL_FILE.exec(url.pathname);
+    if (!match?.[2]?.includes('/')) return next();
+    url.pathname = `${match[1]}${match[2].replaceAll('/', '%2F')}`;
+    return app.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
+  });
   app.use(`${API}/*`, limitBody, limitJsonDepth);
   const api = createRouter();
   api.route('/', healthRoutes);
@@ -76,7 +90,8 @@ export function createApp() {
     .route('/', apiKeysRoutes)
     .route('/', systemRoutes)
     .route('/', workerRoutes)
-    .route('/', artifactRoutes);
+    .route('/', artifactRoutes)
+    .route('/', skillRoutes);
 
   app.route(API, routes);
 

@@ -10,3 +10,7 @@ export const MAX_STREAMS_PER_KEY = 50;
 export const MAX_ARTIFACTS_PER_RUN = 1_000;
 /** How deeply a JSON request body may nest objects and arrays. */
 export const MAX_JSON_DEPTH = 64;
+/** Files in one skill, SKILL.md included (the original's limit for a zip). */
+export const MAX_SKILL_FILES = 500;
+/** Bytes of one skill's files, unpacked (the original's limit for a zip). */
+export const MAX_SKILL_BYTES = 50 * 1024 * 1024;

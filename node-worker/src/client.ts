@@ -80,6 +80,22 @@ export class ControlPlaneClient {
     return this.call('POST', `/workers/runs/${encodeURIComponent(runId)}/artifacts`, Artifact, { leaseToken, form, timeoutMs: 300_000 });
   }
 
+  /** One file of a skill, as bytes (its checksum is the caller's to check). */
+  async skillFile(skillId: string, path: string): Promise<ApiResult<Uint8Array>> {
+    const url = `${this.base}/workers/skills/${encodeURIComponent(skillId)}/files/${path.split('/').map(encodeURIComponent).join('/')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: this.headers.authorization!, 'x-workspace-id': this.headers['x-workspace-id']! }, signal: AbortSignal.timeout(300_000) });
+    } catch (err) {
+      return { ok: false, status: 0, code: 'unreachable', error: err instanceof Error ? err.message : String(err) };
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { code?: unknown; detail?: unknown };
+      return { ok: false, status: res.status, code: typeof body.code === 'string' ? body.code : 'http_error', error: typeof body.detail === 'string' ? body.detail : `HTTP ${res.status}` };
+    }
+    return { ok: true, data: new Uint8Array(await res.arrayBuffer()) };
+  }
+
   complete(runId: string, leaseToken: string, body: WorkerCompleteBody) {
     return this.call('POST', `/workers/runs/${encodeURIComponent(runId)}/complete`, WorkerCompleteResult, { leaseToken, body });
   }

@@ -9,6 +9,7 @@ import { ARTIFACTS_ENV, MAX_ARTIFACTS, uploadArtifacts } from './artifacts.ts';
 import { LogStreamer } from './log-streamer.ts';
 import { createMasker, secretsInEnv, type Masker } from './mask.ts';
 import { spawnGroup, type GroupProcess } from './process.ts';
+import { installSkills, SkillInstallError } from './skills.ts';
 import { recordAgentGroup, recordWorker } from './sweep.ts';
 import type { ExecuteRun, StopReason, WorkerLog } from './worker.ts';
 
@@ -29,6 +30,8 @@ export interface RunnerDeps {
 type EndReason = StopReason | 'timeout';
 
 const START_ATTEMPTS = 5;
+/** Under the work root, beside the run directories: skill files by checksum, shared by every run. */
+const SKILL_CACHE = 'skill-cache';
 // While the control plane is away the run stays held (heartbeats resume when it is back), so the
 // last lines and the outcome are sent for as long as it takes, until the lease is known to be lost.
 const LOG_FLUSH_DEADLINE_MS = Number.POSITIVE_INFINITY;
@@ -82,6 +85,10 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
       artifactsDir = join(runDir, 'artifacts');
       await mkdir(workDir, { recursive: true });
       await mkdir(artifactsDir, { recursive: true });
+      if (run.skills.length > 0) {
+        const got = await installSkills(client, run.skills, workDir, join(deps.workRoot, SKILL_CACHE));
+        emit({ stream: 'system', text: `skills: ${got.skills.join(', ')} (${got.files} files, ${got.cached} from the cache)` });
+      }
       const launch = await agent.prepare({
         runId: run.run_id,
         prompt: run.task_prompt,
@@ -109,7 +116,8 @@ async function executeRun(deps: RunnerDeps, agents: Map<string, Agent>, run: Cla
     }
   } catch (err) {
     // A configuration error is the user's to fix and says how; anything else is this worker's trouble.
-    const error = err instanceof AgentConfigError ? err.message : `could not run the agent: ${err instanceof Error ? err.message : String(err)}`;
+    const error =
+      err instanceof AgentConfigError ? err.message : err instanceof SkillInstallError ? `could not install the run's skills: ${err.message}` : `could not run the agent: ${err instanceof Error ? err.message : String(err)}`;
     outcome = { status: 'failed', result: null, error, usage: null };
   } finally {
     stop.removeEventListener('abort', onStop);

@@ -299,6 +299,35 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(events).toEqual(stored.map(({ stream, line, sequence }) => ({ stream, line, sequence })));
   });
 
+  it('gives goose the run\'s skills: it lists them to the model, and the model runs the skill\'s script', async () => {
+    const marker = `skill-${Date.now()}`;
+    const form = new FormData();
+    const skillMd = '---\nname: fleet-report\ndescription: Writes the weekly fleet report in the house style. Use when asked for a fleet report.\n---\n\nRun scripts/report.sh with the week as its argument.\n';
+    form.set('skill_md', new File([skillMd], 'SKILL.md'));
+    form.append('files', new File(['#!/bin/sh\necho "FLEET-REPORT-V2 $1"\n'], 'scripts/report.sh'));
+    const res = await fetch(`${stack.base}/api/v1/skills`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: form });
+    expect(res.status).toBe(201);
+    const skill = (await res.json()) as { checksum_sha256: string };
+    // The model follows its system prompt: it sees the skill there and runs the skill's script.
+    stack.model.script = {
+      commandFrom: (system) =>
+        system.includes('fleet-report - Writes the weekly fleet report in the house style') ? `.goose/skills/fleet-report/scripts/report.sh ${marker}` : 'echo the skill is not in the system prompt; exit 3',
+      finalText: 'The fleet report is written.',
+    };
+    const created = await stack.createGooseRun(marker, { skill_ids: ['fleet-report'] });
+    const { run } = await stack.followRun(created.id);
+    expect(run.status).toBe('completed');
+    const logs = await stack.runLogs(run.id);
+    expect(logs.some((l) => l.event === 'tool_response' && l.line === `FLEET-REPORT-V2 ${marker}`)).toBe(true);
+    expect(logs.some((l) => l.stream === 'system' && l.line === 'skills: fleet-report (2 files, 0 from the cache)')).toBe(true);
+    expect((await stack.api<{ skills: unknown }>('GET', `/runs/${run.id}`)).skills).toEqual([{ name: 'fleet-report', checksum_sha256: skill.checksum_sha256 }]);
+
+    // Another run of the same skill takes its files from the worker's cache.
+    const again = await stack.createGooseRun(`${marker}-again`, { skill_ids: ['fleet-report'] });
+    expect((await stack.followRun(again.id)).run.status).toBe('completed');
+    expect((await stack.runLogs(again.id)).some((l) => l.line === 'skills: fleet-report (2 files, 2 from the cache)')).toBe(true);
+  });
+
   it('drains on the first SIGTERM: claims nothing more, lets the running run finish, leaves the fleet, then exits 0', async () => {
     const marker = `drain-${Date.now()}`;
     stack.model.script = { command: `echo ${marker}`, finalText: 'finished while draining', delayMs: 1_500 };

@@ -54,6 +54,10 @@ export const Run = z
     output_tokens: z.number().int().nullable(),
     total_tokens: z.number().int().nullable(),
     cost_usd: z.number().nullable(),
+    skills: z
+      .array(z.object({ name: z.string(), checksum_sha256: z.string() }))
+      .nullable()
+      .openapi({ description: 'The skills the run was given at its last claim, each with the checksum of the version it got; null before a claim.' }),
     schedule_id: z.string().nullable().openapi({ description: 'The schedule that created the run, if one did.' }),
     scheduled_for: timestamp.nullable().openapi({ description: 'The instant of that schedule the run stands for.' }),
     created_at: timestamp,

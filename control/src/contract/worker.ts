@@ -99,6 +99,19 @@ export const WorkerClaimBody = z
   })
   .openapi('WorkerClaim');
 
+/** A skill as a claim hands it over: the worker downloads each file and checks it against its SHA-256. */
+export const SkillManifest = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    instructions: z.string(),
+    allowed_tools: z.string().nullable(),
+    checksum_sha256: z.string(),
+    files: z.array(z.object({ file_path: z.string(), size_bytes: z.number().int(), checksum_sha256: z.string(), content_type: z.string() })),
+  })
+  .openapi('SkillManifest');
+
 export const ClaimedRun = z
   .object({
     run_id: z.string(),
@@ -113,14 +126,11 @@ export const ClaimedRun = z
     mcp_servers: z.array(z.record(z.string(), z.unknown())),
     env_vars: z.record(z.string(), z.string()),
     credentials: z.record(z.string(), z.string()).openapi({ description: 'Env var → decrypted secret. Sent only here, only to this worker.' }),
+    skills: z.array(SkillManifest).default([]).openapi({ description: 'The skills the run is given, each with the files to download and their checksums.' }),
     timeout_seconds: z.number().int(),
   })
   .openapi('ClaimedRun');
 
-/** The original protocol's poll answer: a claimed run plus its skills (the original worker reads `skills`). */
-export const PolledRun = ClaimedRun.extend({
-  skills: z.array(z.record(z.string(), z.unknown())).openapi({ description: 'The skills the run may use, with their files\' manifest.' }),
-}).openapi('PolledRun');
 
 export const WorkerClaimResult = z
   .object({ runs: z.array(ClaimedRun), heartbeat_interval_seconds: z.number().int().openapi({ description: 'How often to heartbeat now; follows the current lease length, so a changed ORCH_LEASE_SECONDS reaches running workers.' }) })
@@ -200,6 +210,7 @@ export type WorkerHeartbeatResult = z.infer<typeof WorkerHeartbeatResult>;
 export type WorkerDeregistered = z.infer<typeof WorkerDeregistered>;
 export type WorkerClaimBody = z.input<typeof WorkerClaimBody>;
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
+export type SkillManifest = z.infer<typeof SkillManifest>;
 export type WorkerClaimResult = z.infer<typeof WorkerClaimResult>;
 export type WorkerSignals = z.infer<typeof WorkerSignals>;
 export type LogLine = z.input<typeof LogLine>;

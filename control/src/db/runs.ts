@@ -36,6 +36,7 @@ export function toRun(row: RunRow): Run {
     output_tokens: row.outputTokens,
     total_tokens: row.totalTokens,
     cost_usd: row.costUsd === null ? null : Number(row.costUsd),
+    skills: row.skills,
     schedule_id: row.scheduleId,
     scheduled_for: row.scheduledFor,
     created_at: row.createdAt,

@@ -133,6 +133,8 @@ export const jobRuns = sqliteTable(
     outputTokens: integer('output_tokens'),
     totalTokens: integer('total_tokens'),
     costUsd: text('cost_usd'),
+    // The skills the run was given at its last claim, [{name, checksum_sha256}] (null before a claim).
+    skills: json<{ name: string; checksum_sha256: string }[] | null>('skills'),
     // The schedule and instant that created the run, for scheduled runs.
     scheduleId: text('schedule_id'),
     scheduledFor: text('scheduled_for'),
@@ -281,6 +283,8 @@ export const skills = sqliteTable(
     instructions: text('instructions').notNull(),
     totalSizeBytes: integer('total_size_bytes').notNull().default(0),
     fileCount: integer('file_count').notNull().default(0),
+    // SHA-256 over its files' paths and checksums: what a run records as the version it was given.
+    checksumSha256: text('checksum_sha256').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -212,6 +212,13 @@ export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSec
   return { known: true, runs };
 }
 
+/** Records the skills each freshly claimed run was given (name and checksum), for GET /runs/{id}. */
+export async function recordGivenSkills(ctx: RunContext, given: { runId: string; leaseToken: string; skills: { name: string; checksum_sha256: string }[] }[]): Promise<void> {
+  if (given.length === 0) return;
+  const d1 = ctx.env.DB;
+  await d1.batch(given.map((g) => d1.prepare(`UPDATE job_runs SET skills = ?3 WHERE id = ?1 AND lease_token = ?2`).bind(g.runId, g.leaseToken, JSON.stringify(g.skills))));
+}
+
 // ---- start and the lease check ------------------------------------------------------------------
 
 const START = (fenced: string) => `

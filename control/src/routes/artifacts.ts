@@ -7,6 +7,7 @@ import { Artifact, ArtifactUpload } from '../contract/artifacts.ts';
 import { errorResponses, idParam, jsonResponse } from '../contract/common.ts';
 import { leaseHeader } from '../contract/worker.ts';
 import { countArtifacts, findArtifact, insertArtifact, listArtifacts, toArtifact } from '../db/artifacts.ts';
+import { download } from '../http/downloads.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { MAX_ARTIFACTS_PER_RUN } from '../limits.ts';
 import { openDb } from '../db/client.ts';
@@ -37,32 +38,6 @@ export function safeFilename(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
   const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 255);
   return clean === '' || clean === '.' || clean === '..' ? 'unnamed' : clean;
-}
-
-/** Types served as they are; anything else (HTML, SVG, scripts) goes out as application/octet-stream. */
-const SERVED_TYPES = new Set([
-  'text/plain',
-  'text/csv',
-  'text/markdown',
-  'application/json',
-  'application/x-ndjson',
-  'application/pdf',
-  'application/zip',
-  'application/gzip',
-  'application/x-tar',
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-  'audio/mpeg',
-  'audio/wav',
-  'video/mp4',
-]);
-
-export function servedContentType(stored: string): string {
-  const type = stored.split(';')[0]!.trim().toLowerCase();
-  if (!SERVED_TYPES.has(type)) return 'application/octet-stream';
-  return type.startsWith('text/') ? `${type}; charset=utf-8` : type;
 }
 
 function hex(buffer: ArrayBuffer): string {
@@ -148,17 +123,6 @@ export const artifactRoutes = createRouter()
       const row = await findArtifact(openDb(c.env.DB), c.get('auth').workspaceId, run_id, artifact_id);
       const object = row ? await c.env.ARTIFACTS.get(row.storageKey) : null;
       if (!row || !object) throw notFound('Artifact');
-      return new Response(object.body as ReadableStream, {
-        headers: {
-          // An agent's file is never rendered as the control plane's own page: a type from the allow-list
-          // (else octet-stream), no sniffing, always a download.
-          'Content-Type': servedContentType(row.contentType),
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Length': String(row.sizeBytes),
-          // Header values must be ASCII: the plain form gets a stand-in for other characters, filename* the real name.
-          'Content-Disposition': `attachment; filename="${row.filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(row.filename)}`,
-          'X-Checksum-SHA256': row.checksumSha256,
-        },
-      });
+      return download(object.body as ReadableStream, { filename: row.filename, contentType: row.contentType, sizeBytes: row.sizeBytes, checksumSha256: row.checksumSha256 });
     },
   );

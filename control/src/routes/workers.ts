@@ -9,7 +9,6 @@ import {
   heartbeatSeconds,
   leaseHeader,
   MAX_WAIT_SECONDS,
-  PolledRun,
   WorkerClaimBody,
   WorkerClaimResult,
   WorkerCompleteBody,
@@ -29,6 +28,8 @@ import {
 } from '../contract/worker.ts';
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
+import { openDb } from '../db/client.ts';
+import { skillsForRuns } from '../db/skills.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
@@ -37,7 +38,7 @@ import type { LeaseProof } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
 import { MAX_WORKERS_PER_KEY } from '../limits.ts';
 import { isWorkerOf, registerWorker } from '../queue/workers.ts';
-import { checkLease, complete, failAtClaim, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
+import { checkLease, complete, failAtClaim, recordGivenSkills, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
 
 const tags = ['Workers'];
 const runId = idParam('run_id', 'Run id');
@@ -54,21 +55,32 @@ async function claimThroughDispatcher(c: Context<AppEnv>, req: ClaimRequest, wai
   return (await dispatcherFor(c.env, req.workspaceId).claim(req, waitMs)) as ClaimResult;
 }
 
-/** Turns claimed rows into what the worker needs, failing (not sending) runs whose credentials are gone. */
+/**
+ * Turns claimed rows into what the worker needs: decrypted credentials and the skills' manifests.
+ * A run whose credential or skill is gone is failed, not sent.
+ */
 async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunRow[]): Promise<ClaimedRun[]> {
   if (rows.length === 0) return [];
   const config = await loadConfig(c.env);
-  const secrets = await secretsForRuns(
-    c.env.DB,
-    config.keyRing,
-    workspaceId,
-    rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
-  );
+  const [secrets, skills] = await Promise.all([
+    secretsForRuns(
+      c.env.DB,
+      config.keyRing,
+      workspaceId,
+      rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
+    ),
+    skillsForRuns(openDb(c.env.DB), workspaceId, rows.map((r) => ({ id: r.id, skillIds: r.skillIds }))),
+  ]);
   const delivered: ClaimedRun[] = [];
   for (const row of rows) {
     const secret = secrets.get(row.id);
+    const given = skills.get(row.id);
     if (!secret?.ok) {
       await failAtClaim(runContext(c), row, secret?.reason ?? 'credential_missing', secret?.detail ?? 'credentials unavailable');
+      continue;
+    }
+    if (!given?.ok) {
+      await failAtClaim(runContext(c), row, 'skill_missing', given?.detail ?? 'skills unavailable');
       continue;
     }
     delivered.push({
@@ -84,9 +96,14 @@ async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunR
       mcp_servers: row.mcpServers,
       env_vars: row.envVars,
       credentials: secret.env,
+      skills: given.skills,
       timeout_seconds: row.timeoutSeconds,
     });
   }
+  await recordGivenSkills(
+    runContext(c),
+    delivered.map((d) => ({ runId: d.run_id, leaseToken: d.lease_token, skills: d.skills.map((s) => ({ name: s.name, checksum_sha256: s.checksum_sha256 })) })),
+  );
   return delivered;
 }
 
@@ -174,14 +191,14 @@ export const workerRoutes = createRouter()
       description:
         'A run claimed here is fenced by the worker\'s identity as well as by its lease token: the worker may leave out `X-Lease-Token` and is then known by its API key (and by `worker_id` where the call names it). Its heartbeats and each of its calls renew the lease.',
       request: { query: z.object({ worker_id: z.string().min(1).max(64) }) },
-      responses: { 200: jsonResponse(PolledRun.nullable(), 'A claimed run or null'), ...errorResponses },
+      responses: { 200: jsonResponse(ClaimedRun.nullable(), 'A claimed run or null'), ...errorResponses },
     }),
     async (c) => {
       const { workspaceId, keyId } = c.get('auth');
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
       if (!result.known) return c.json(null, 200);
       const [run] = await deliverClaims(c, workspaceId, result.runs);
-      return c.json(run ? { ...run, skills: [] } : null, 200);
+      return c.json(run ?? null, 200);
     },
   )
   .openapi(
