@@ -1,5 +1,6 @@
-// `make run`: the whole local system — the control plane under `wrangler dev` and a pool of node-workers
-// — started in order, kept up (a component that dies or stops answering is restarted), stopped in order.
+// `make run`: the whole local system — the control plane (scripts/serve.ts, workerd through Miniflare) and
+// a pool of node-workers — started in order, kept up (a component that dies or stops answering is
+// restarted), stopped in order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -57,8 +58,6 @@ interface ComponentSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   prefixOutput: boolean;
-  /** Output lines not worth showing. */
-  hide?: RegExp;
   /** An exit with this code is final: starting again would fail the same way. */
   fatalExitCode?: number;
 }
@@ -93,14 +92,12 @@ class Component {
   start(): void {
     this.lastStart = Date.now();
     this.stopRequested = false;
-    const { command, args, env, prefixOutput, hide } = this.spec;
+    const { command, args, env, prefixOutput } = this.spec;
     const child = spawn(command, args, { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const prefix = prefixOutput ? `[${this.name}] ` : '';
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        if (!hide?.test(line)) process.stderr.write(`${prefix}${line}\n`);
-      });
+      createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${prefix}${line}\n`));
     }
     this.exited = new Promise((done) =>
       child.once('exit', (code, signal) => {
@@ -162,7 +159,7 @@ async function waitReady(base: string, control: Component): Promise<void> {
   fail(`the control plane did not answer ${base}${HEALTH_PATH} within ${READY_DEADLINE_MS / 1000} s`);
 }
 
-/** wrangler restarts a crashed runtime itself, but not one that hangs: that is caught here. */
+/** Miniflare restarts a crashed runtime itself, but not one that hangs: that is caught here. */
 async function watchControl(base: string, control: Component, shuttingDown: () => boolean): Promise<void> {
   let failures = 0;
   while (!shuttingDown()) {
@@ -239,12 +236,10 @@ async function main(): Promise<void> {
   const control = new Component(
     {
       name: 'the control plane',
-      command: join(REPO_ROOT, 'node_modules/.bin/wrangler'),
-      args: ['dev', '--port', String(opts.port), '--ip', opts.host, '--persist-to', opts.state, '--show-interactive-dev-session=false'],
+      command: process.execPath,
+      args: ['scripts/serve.ts', '--port', String(opts.port), '--host', opts.host, '--persist-to', opts.state],
       env: process.env,
       prefixOutput: false,
-      // Our own liveness probes would otherwise fill the log.
-      hide: new RegExp(`GET ${HEALTH_PATH.replaceAll('/', '\\/')} 200`),
     },
     shuttingDown,
   );

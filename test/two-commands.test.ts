@@ -203,7 +203,7 @@ describe('make run', { timeout: 120_000 }, () => {
     expect(output).toMatch(/run: local-\d exited \(SIGKILL\); starting it again/);
 
     // So is a control plane killed outright; the workers find it again and take new work.
-    const control = processesInRepo().find((p) => p.includes('node_modules/.bin/wrangler dev'));
+    const control = processesInRepo().find((p) => p.includes('scripts/serve.ts'));
     expect(control).toBeDefined();
     process.kill(-Number(control!.split(' ')[0]), 'SIGKILL');
     await waitFor('the control plane to be started again', async () => (/run: the control plane exited \(SIGKILL\); starting it again/.test(output) ? true : undefined));
