@@ -120,7 +120,8 @@ export const jobRoutes = createRouter()
       const job = await findJob(db, c.get('auth').workspaceId, c.req.valid('param').job_id);
       if (!job) throw notFound('Job');
       const run = await insertRunFromJob(db, job);
-      await wakeClaimers(c.env, job.workspaceId);
+      // The run is queued either way; parked workers are woken without the caller waiting for the Dispatcher.
+      c.executionCtx.waitUntil(wakeClaimers(c.env, job.workspaceId));
       return c.json(toRun(run), 201);
     },
   );

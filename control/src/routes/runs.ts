@@ -46,7 +46,8 @@ export const runRoutes = createRouter()
       const missing = await missingCredentialNames(db, workspaceId, body.credential_ids);
       if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
       const run = await insertAdHocRun(db, workspaceId, body);
-      await wakeClaimers(c.env, workspaceId);
+      // The run is queued either way; parked workers are woken without the caller waiting for the Dispatcher.
+      c.executionCtx.waitUntil(wakeClaimers(c.env, workspaceId));
       return c.json(toRun(run), 201);
     },
   )
