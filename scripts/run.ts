@@ -5,8 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_ADMIN_KEY } from '../control/src/config.ts';
 import { parseWorkerConfig, WorkerConfigError } from '../node-worker/src/config.ts';
-import { readDevVars, REPO_ROOT } from './dev-vars-file.ts';
+import { CONTROL_SETTINGS, controlSettings } from './control-settings.ts';
+import { REPO_ROOT } from './dev-vars-file.ts';
 
 const READY_DEADLINE_MS = 120_000;
 const STOP_GRACE_MS = 10_000;
@@ -184,7 +186,7 @@ interface StoredKey {
  * in the state folder, so the workers hold no more than the worker endpoints. A key that no longer
  * works (revoked, or the state was reset) is replaced.
  */
-async function localWorkerKey(base: string, state: string, workspaceId: string): Promise<string> {
+async function localWorkerKey(base: string, state: string, workspaceId: string, adminKey: string): Promise<string> {
   const file = join(state, 'local-workers.key');
   let stored: StoredKey | null = null;
   try {
@@ -198,8 +200,7 @@ async function localWorkerKey(base: string, state: string, workspaceId: string):
     const probe = await fetch(`${base}/api/v1/workers/heartbeat`, { method: 'POST', headers: headers(stored.key), body: JSON.stringify({ worker_id: 'key-check' }) });
     if (probe.status !== 401 && probe.status !== 403) return stored.key;
   }
-  const admin = readDevVars()?.get('ORCH_DEFAULT_ADMIN_KEY') || 'admin';
-  const res = await fetch(`${base}/api/v1/api-keys`, { method: 'POST', headers: headers(admin), body: JSON.stringify({ name: 'make run: local workers', role: 'worker' }) });
+  const res = await fetch(`${base}/api/v1/api-keys`, { method: 'POST', headers: headers(adminKey), body: JSON.stringify({ name: 'make run: local workers', role: 'worker' }) });
   const body = (await res.json().catch(() => ({}))) as { id?: string; key?: string; detail?: string };
   if (res.status !== 201 || !body.id || !body.key) fail(`could not create a worker key in workspace '${workspaceId}': ${res.status} ${body.detail ?? ''}`);
   mkdirSync(state, { recursive: true });
@@ -216,8 +217,10 @@ async function main(): Promise<void> {
   let signals = 0;
   const shuttingDown = () => signals > 0;
 
+  // The control plane's settings (its master and admin keys among them) are no business of the workers'.
+  const sharedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(CONTROL_SETTINGS as readonly string[]).includes(name)));
   const workerEnv = (i: number, key: string): NodeJS.ProcessEnv => ({
-    ...process.env,
+    ...sharedEnv,
     ORCH_SERVER_URL: base,
     ORCH_API_KEY: key,
     ORCH_WORKSPACE_ID: workspaceId,
@@ -278,7 +281,9 @@ async function main(): Promise<void> {
   void watchControl(base, control, shuttingDown);
 
   if (opts.workers > 0) {
-    const key = process.env.ORCH_API_KEY || (await localWorkerKey(base, opts.state, workspaceId));
+    // The control plane's own admin key: from the environment or .dev.vars, as scripts/serve.ts gave it.
+    const adminKey = controlSettings().values.ORCH_DEFAULT_ADMIN_KEY || DEFAULT_ADMIN_KEY;
+    const key = process.env.ORCH_API_KEY || (await localWorkerKey(base, opts.state, workspaceId, adminKey));
     for (let i = 1; i <= opts.workers; i++) {
       const spec = { name: `local-${i}`, command: process.execPath, args: ['node-worker/src/main.ts'], env: workerEnv(i, key), prefixOutput: true, fatalExitCode: 2 };
       const worker = new Component(spec, shuttingDown);

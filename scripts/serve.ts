@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, MiniflareCoreError } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import { controlSettings } from './control-settings.ts';
 import { REPO_ROOT } from './dev-vars-file.ts';
 
 const CONFIG_PATH = join(REPO_ROOT, 'wrangler.toml');
@@ -17,7 +18,7 @@ export interface ServeOptions {
   state: string;
   /** Replaces wrangler.toml's `main` (benchmarks use instrumented entries). */
   entry?: string;
-  /** Bindings over those from wrangler.toml's [vars] and .dev.vars. */
+  /** Bindings over those from wrangler.toml's [vars] and .dev.vars (the command line passes the environment's ORCH_* settings). */
   vars?: Record<string, string>;
   /** Further Workers in the same runtime (benchmarks), with the control plane's compatibility settings and D1 database. */
   extraWorkers?: Record<string, unknown>[];
@@ -113,7 +114,9 @@ async function main(): Promise<void> {
   });
   let served: Awaited<ReturnType<typeof serve>>;
   try {
-    served = await serve({ host: values.host, port: Number(values.port), state: resolve(REPO_ROOT, values['persist-to']), ...(values.entry ? { entry: values.entry } : {}) });
+    // Settings travel in memory to the runtime, never on a command line where `ps` would show them.
+    const vars = controlSettings().values as Record<string, string>;
+    served = await serve({ host: values.host, port: Number(values.port), state: resolve(REPO_ROOT, values['persist-to']), vars, ...(values.entry ? { entry: values.entry } : {}) });
   } catch (err) {
     if (!(err instanceof MiniflareCoreError)) throw err;
     process.stderr.write(`serve: ${err.message}\n`);
