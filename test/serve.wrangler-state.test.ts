@@ -46,7 +46,9 @@ async function withServe<T>(use: (base: string) => Promise<T>): Promise<T> {
 async function withWranglerDev<T>(use: (base: string) => Promise<T>): Promise<T> {
   const port = await freePort();
   const vars = Object.entries(VARS).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  const child: ChildProcess = spawn(WRANGLER, ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, ...vars, '--log-level', 'error'], {
+  // The devtools port too is one known to be free: wrangler's default, 9229, may be taken by another wrangler dev.
+  const inspector = String(await freePort());
+  const child: ChildProcess = spawn(WRANGLER, ['dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', inspector, '--persist-to', state, ...vars, '--log-level', 'error'], {
     cwd: ROOT,
     env: ENV,
     detached: true,
