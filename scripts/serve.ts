@@ -71,6 +71,8 @@ export async function controlPlaneOptions(opts: ServeOptions) {
     rootPath: REPO_ROOT,
     resourcePersistencePath: join(resolve(opts.state), 'v3'),
     log: new Log(LogLevel.WARN),
+    // A line per request would cost each one a trip to Node, and the workers' log batches would flood the output.
+    logRequests: false,
     // The placeholder `request.cf`: otherwise Miniflare fetches Cloudflare's from the network on every start.
     cf: false,
     workers: [
