@@ -282,7 +282,7 @@ async function main(): Promise<void> {
 
   if (opts.workers > 0) {
     // The control plane's own admin key: from the environment or .dev.vars, as scripts/serve.ts gave it.
-    const adminKey = controlSettings().values.ORCH_DEFAULT_ADMIN_KEY || DEFAULT_ADMIN_KEY;
+    const adminKey = controlSettings().values.ORCH_DEFAULT_ADMIN_KEY?.trim() || DEFAULT_ADMIN_KEY;
     const key = process.env.ORCH_API_KEY || (await localWorkerKey(base, opts.state, workspaceId, adminKey));
     for (let i = 1; i <= opts.workers; i++) {
       const spec = { name: `local-${i}`, command: process.execPath, args: ['node-worker/src/main.ts'], env: workerEnv(i, key), prefixOutput: true, fatalExitCode: 2 };
