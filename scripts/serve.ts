@@ -81,6 +81,7 @@ export async function controlPlaneOptions(opts: ServeOptions) {
         // Durable Object storage is kept per Worker name, so the name must be wrangler's for the state to carry over.
         name: config.name,
         modulesRoot: REPO_ROOT,
+        // The bundle stays in memory; the path only names the module.
         modules: [{ type: 'ESModule', path: join(REPO_ROOT, '.wrangler/serve/index.js'), contents: script }],
         bindings: { ...(worker.bindings as Record<string, unknown> | undefined), ...opts.vars },
       },
