@@ -1,5 +1,6 @@
 // scripts/serve.ts (what `make run` serves with) and `wrangler dev` (`make dev-server`) keep their state in
 // one layout: each finds the records (D1), run logs (Durable Objects) and artifacts (R2) the other wrote.
+// scripts/serve.ts also serves the UI and the API as wrangler.toml's assets settings say.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -83,6 +84,11 @@ afterAll(() => rmSync(state, { recursive: true, force: true }));
 describe('the state folder', { timeout: 120_000 }, () => {
   it('carries a job, a run with its log and an artifact from scripts/serve.ts to wrangler dev, and a job back', async () => {
     const written = await withServe(async (base) => {
+      // wrangler.toml's assets as wrangler dev serves them: the UI for any page, the Worker first for the API.
+      const page = await fetch(`${base}/some/page`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await fetch(`${base}/api/v1/no-such-thing`).then((r) => r.json())).toMatchObject({ code: 'unauthenticated' });
       const job = await api<{ id: string }>(base, 'POST', '/jobs', { name: 'kept', task_prompt: 'say hi' });
       const worker = await api<{ id: string }>(base, 'POST', '/workers/register', { name: 'w', labels: {}, concurrency: 1 });
       const run = await api<{ id: string }>(base, 'POST', `/jobs/${job.id}/run`);
