@@ -73,11 +73,12 @@ async function withWranglerDev<T>(use: (base: string) => Promise<T>): Promise<T>
   }
 }
 
+// wrangler takes a while to start on a busy machine.
 beforeAll(() => {
   state = mkdtempSync(join(tmpdir(), 'fc-state-'));
   const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env: ENV, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
-});
+}, 60_000);
 
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
