@@ -47,16 +47,22 @@ const KEYS = { ORCH_MASTER_KEY: randomBytes(32).toString('base64url') + '=', ORC
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   const state = mkdtempSync(join(tmpdir(), 'fc-bench-'));
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-  const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
-  const port = await freePort();
   const untraced = { X_LOCAL_OBSERVABILITY: 'false', X_LOCAL_EXPLORER: 'false' };
-  const cp =
-    options.server === 'wrangler-dev' || options.server === 'wrangler-dev-untraced'
-      ? await startWranglerDev(port, state, options.server === 'wrangler-dev' ? env : { ...env, ...untraced }, options)
-      : await startServe(port, state, options);
-  const stop = cp.stop;
-  return { ...cp, stop: () => stop().finally(() => rmSync(state, { recursive: true, force: true })) };
+  const removeState = () => rmSync(state, { recursive: true, force: true });
+  try {
+    const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
+    if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+    const port = await freePort();
+    const cp =
+      options.server === 'wrangler-dev' || options.server === 'wrangler-dev-untraced'
+        ? await startWranglerDev(port, state, options.server === 'wrangler-dev' ? env : { ...env, ...untraced }, options)
+        : await startServe(port, state, options);
+    const stop = cp.stop;
+    return { ...cp, stop: () => stop().finally(removeState) };
+  } catch (err) {
+    removeState();
+    throw err;
+  }
 }
 
 /** In this process, as scripts/serve.ts does it: workerd answers requests without Node in the path. */
