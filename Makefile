@@ -18,6 +18,8 @@ HOST ?= 127.0.0.1
 # Workers `make run` starts beside the control plane.
 WORKERS ?= 2
 STATE := .state
+# What `make dev-server` hands wrangler dev: .dev.vars with the environment's ORCH_* settings winning.
+DEV_SERVER_ENV := .wrangler/dev-server.env
 VITEST_ARGS ?=
 
 NODE := node
@@ -58,7 +60,8 @@ $(INSTALLED): package-lock.json | node
 
 # ---- local control plane ------------------------------------------------------------------------
 
-# Creates .dev.vars (never overwriting it), validates it, and brings the local database up to date.
+# Creates .dev.vars (never overwriting it), validates it with the environment's ORCH_* settings winning,
+# and brings the local database up to date.
 define prepare_server
 	$(NODE) scripts/dev-vars.ts
 	$(NODE) scripts/check-config.ts
@@ -74,8 +77,9 @@ run: deps
 dev-server: deps
 	$(prepare_server)
 	@test -f ui/dist/index.html || scripts/build-ui.sh
+	$(NODE) scripts/dev-server-env.ts $(DEV_SERVER_ENV)
 	@echo 'Flight Control: http://$(HOST):$(PORT)  (API docs at /docs, state in $(STATE)/; no workers: make dev-worker)'
-	exec $(WRANGLER) dev --port $(PORT) --ip $(HOST) --persist-to $(STATE)
+	exec $(WRANGLER) dev --port $(PORT) --ip $(HOST) --persist-to $(STATE) --env-file $(DEV_SERVER_ENV)
 
 # A worker for the local control plane; ORCH_* variables from the environment win.
 dev-worker: deps

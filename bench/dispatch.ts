@@ -1,16 +1,8 @@
-// Dispatch figures: pickup latency (run created → claimed by an idle long-polling worker) p50/p99,
-// and claim throughput (runs/s) with 8 concurrent claimers draining a queue — through the API, and
-// with the bare D1 claim statement on the same runtime (workerd's D1 via wrangler's platform proxy).
-// Usage: node bench/dispatch.ts
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { getPlatformProxy } from 'wrangler';
-import { claimStatement } from '../control/src/queue/transitions.ts';
-import { api, machine, percentile, startControlPlane } from './harness.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
+// Dispatch figures: pickup latency (run created → claimed by an idle long-polling worker) p50/p99, and
+// claim throughput (runs/s) with 8 concurrent claimers draining a queue — through the API, through the
+// Dispatcher alone (bench/parts-entry.ts), and through bench/claim-baseline.ts, a Worker that runs only
+// the claim statement, served by the same runtime on the same D1 database. Usage: node bench/dispatch.ts
+import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
 
 async function register(base: string, name: string) {
   return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 } })).id as string;
@@ -31,68 +23,93 @@ async function pickup(base: string, samples: number): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-async function throughput(base: string, runs: number, claimers: number): Promise<{ perSecond: number; claimed: number; duplicates: number }> {
+async function queueRuns(base: string, runs: number, prefix: string): Promise<void> {
   for (let i = 0; i < runs; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, runs - i) }, (_, j) => api(base, '/runs', { body: { task_prompt: `t ${i + j}` } })));
+    await Promise.all(Array.from({ length: Math.min(50, runs - i) }, (_, j) => api(base, '/runs', { body: { task_prompt: `${prefix} ${i + j}` } })));
   }
-  const workers = await Promise.all(Array.from({ length: claimers }, (_, i) => register(base, `c${i}`)));
+}
+
+interface Drain {
+  perSecond: number;
+  cpuMsPerClaim: number;
+  duplicates: number;
+}
+
+/** Queues `runs` runs, then `claimers` workers claim one run per request until the queue is empty. */
+async function drain(cp: ControlPlane, claim: (worker: string) => Promise<string[]>, round: string): Promise<Drain> {
+  await queueRuns(cp.base, RUNS, round);
+  const workers = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => register(cp.base, `${round}-${i}`)));
   const seen = new Set<string>();
   let duplicates = 0;
+  const cpu = cp.cpuMs();
   const started = performance.now();
   await Promise.all(
     workers.map(async (worker) => {
       for (;;) {
-        const { runs: got } = await api(base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 } });
+        const got = await claim(worker);
         if (got.length === 0) return;
-        for (const r of got) (seen.has(r.run_id) ? duplicates++ : seen.add(r.run_id));
+        for (const id of got) (seen.has(id) ? duplicates++ : seen.add(id));
       }
     }),
   );
-  return { perSecond: seen.size / ((performance.now() - started) / 1000), claimed: seen.size, duplicates };
+  const perSecond = seen.size / ((performance.now() - started) / 1000);
+  if (seen.size !== RUNS) throw new Error(`${round}: claimed ${seen.size} of ${RUNS} runs`);
+  return { perSecond, cpuMsPerClaim: (cp.cpuMs() - cpu) / RUNS, duplicates };
 }
 
-/** The same drain with the claim statement alone: no HTTP, no auth, no Dispatcher, no credentials. */
-async function bareThroughput(runs: number, claimers: number): Promise<number> {
-  const state = mkdtempSync(join(tmpdir(), 'fc-bench-bare-'));
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-  const migrate = spawnSync(join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
-  const proxy = await getPlatformProxy<{ DB: D1Database }>({ configPath: join(ROOT, 'wrangler.toml'), persist: { path: join(state, 'v3') } });
-  try {
-    const db = proxy.env.DB;
-    const insert = db.prepare(`INSERT INTO job_runs (id, workspace_id, name, task_prompt, agent_type) VALUES (?1, 'default', 'bare', 'bare', 'goose')`);
-    for (let i = 0; i < runs; i += 50) await db.batch(Array.from({ length: Math.min(50, runs - i) }, (_, j) => insert.bind(`bare${i + j}`)));
-    const workers = Array.from({ length: claimers }, (_, i) => `bw${i}`);
-    await db.batch(workers.map((id) => db.prepare(`INSERT INTO workers (id, workspace_id, key_id, name, labels, concurrency, last_heartbeat) VALUES (?1, 'default', 'bench', ?1, '{}', 64, '2026-01-01T00:00:00.000Z')`).bind(id)));
-    let claimed = 0;
-    const started = performance.now();
-    await Promise.all(
-      workers.map(async (workerId) => {
-        for (;;) {
-          const result = await claimStatement(db, { workspaceId: 'default', workerId, keyId: 'bench', max: 1, fencing: 'token' }, 60);
-          if (!result.known || result.runs.length === 0) return;
-          claimed += result.runs.length;
-        }
-      }),
-    );
-    if (claimed !== runs) throw new Error(`bare claims took ${claimed} of ${runs} runs`);
-    return claimed / ((performance.now() - started) / 1000);
-  } finally {
-    await proxy.dispose();
-    rmSync(state, { recursive: true, force: true });
-  }
+const runIds = (runs: { run_id: string }[]) => runs.map((r) => r.run_id);
+
+async function post(url: string, body: unknown): Promise<{ runs: { run_id: string }[] }> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { runs: { run_id: string }[] };
 }
 
-const cp = await startControlPlane();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Long enough that no lease of an earlier round runs out, and its run comes back, while later rounds drain.
+const LEASE_SECONDS = 3600;
+const RUNS = 400;
+const CLAIMERS = 8;
+const ROUNDS = 3;
+
+const cp = await startControlPlane({ entry: 'bench/parts-entry.ts', claimBaseline: true, vars: { ORCH_LEASE_SECONDS: String(LEASE_SECONDS) } });
+const paths = {
+  'the API (POST /workers/claim)': async (worker: string) => runIds((await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 } })).runs),
+  'Dispatcher.claim() alone': async (worker: string) => runIds((await post(`${cp.base}/api/__bench/claim-via-dispatcher`, { worker_id: worker, lease_seconds: LEASE_SECONDS })).runs),
+  'the claim-only Worker': async (worker: string) => runIds((await post(cp.claimBaseline!, { worker_id: worker, lease_seconds: LEASE_SECONDS })).runs),
+};
 try {
   console.log(`machine: ${machine()}`);
   await pickup(cp.base, 3); // warm-up
   const lat = await pickup(cp.base, 50);
   console.log(`pickup latency (run created → idle long-polling worker has it): p50 ${lat.length && percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (n=${lat.length})`);
-  const t = await throughput(cp.base, 400, 8);
-  console.log(`claim throughput, 8 concurrent claimers, one run per claim: ${Math.round(t.perSecond)} runs/s (claimed ${t.claimed}, duplicates ${t.duplicates})`);
-  const bare = await bareThroughput(400, 8);
-  console.log(`bare D1 claim statement, same drain: ${Math.round(bare)} runs/s; API / bare = ${((100 * t.perSecond) / bare).toFixed(0)} %`);
+
+  // Rounds alternate between the paths, so load from elsewhere on the machine falls on all alike.
+  const results = new Map<string, Drain[]>(Object.keys(paths).map((name) => [name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [i, [name, claim]] of Object.entries(paths).entries()) results.get(name)!.push(await drain(cp, claim, `r${round}p${i}`));
+    console.log(`round ${round}: ${[...results].map(([name, drains]) => `${name} ${Math.round(drains.at(-1)!.perSecond)} runs/s`).join(', ')}`);
+  }
+  const baseline = median(results.get('the claim-only Worker')!.map((d) => d.perSecond));
+  console.log(`claim throughput, ${CLAIMERS} concurrent claimers, one run per claim, ${RUNS} runs, median of ${ROUNDS} rounds:`);
+  for (const [name, drains] of results) {
+    const rate = median(drains.map((d) => d.perSecond));
+    const cpu = median(drains.map((d) => d.cpuMsPerClaim));
+    const duplicates = drains.reduce((n, d) => n + d.duplicates, 0);
+    console.log(`  ${name.padEnd(31)} ${Math.round(rate).toString().padStart(4)} runs/s (${((100 * rate) / baseline).toFixed(0).padStart(3)} % of the claim-only Worker), runtime CPU ${cpu.toFixed(1)} ms per claim, duplicates ${duplicates}`);
+  }
+
+  // What the API does beyond Dispatcher.claim() that costs most: telling each claimed run's new RunHub.
+  const price = async (part: string) => {
+    const n = 100;
+    const cpu = cp.cpuMs();
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await post(`${cp.base}/api/__bench/${part}`, {});
+    return { ms: (performance.now() - started) / n, cpuMs: (cp.cpuMs() - cpu) / n };
+  };
+  const [noop, hub] = [await price('noop'), await price('new-run-hub')];
+  console.log(`a new RunHub told 'assigned' (as each claim does, in waitUntil): +${(hub.ms - noop.ms).toFixed(1)} ms and +${(hub.cpuMs - noop.cpuMs).toFixed(1)} ms runtime CPU over a bare route, one at a time`);
 } finally {
   await cp.stop();
 }

@@ -1,18 +1,36 @@
-// Starts a real control plane (`wrangler dev` on workerd, fresh local state) for benchmarks, and
-// stops it again. Figures come from the same runtime `make run` uses.
+// Starts a real control plane for benchmarks (fresh local state, 127.0.0.1, a free port) and stops it
+// again: by default the way `make run` serves it (scripts/serve.ts, Miniflare on workerd), or under
+// `wrangler dev` for comparison. Figures come from the same runtime `make run` uses.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { bundleWorker, serve } from '../scripts/serve.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 
+/** `wrangler-dev-untraced`: `wrangler dev` with its local request tracing and explorer off, to tell their cost from its proxy's. */
+export type Server = 'serve' | 'wrangler-dev' | 'wrangler-dev-untraced';
+
 export interface ControlPlane {
   base: string;
+  /** With `claimBaseline`: bench/claim-baseline.ts, in the same runtime on the same D1 database, on its own port. */
+  claimBaseline?: string;
+  /** CPU time (user + system) the processes serving it have used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Replaces wrangler.toml's `main`, e.g. with bench/d1-counting-entry.ts. */
+  entry?: string;
+  server?: Server;
+  claimBaseline?: boolean;
+  /** ORCH_* settings beyond the master and admin keys. */
+  vars?: Record<string, string>;
 }
 
 export function freePort(): Promise<number> {
@@ -24,17 +42,55 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `entry` replaces wrangler.toml's `main`, e.g. with bench/d1-counting-entry.ts. */
-export async function startControlPlane(options: { entry?: string } = {}): Promise<ControlPlane> {
+const KEYS = { ORCH_MASTER_KEY: randomBytes(32).toString('base64url') + '=', ORCH_DEFAULT_ADMIN_KEY: 'admin' };
+
+export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   const state = mkdtempSync(join(tmpdir(), 'fc-bench-'));
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-  const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
-  const port = await freePort();
-  const masterKey = randomBytes(32).toString('base64url') + '=';
+  const untraced = { X_LOCAL_OBSERVABILITY: 'false', X_LOCAL_EXPLORER: 'false' };
+  const removeState = () => rmSync(state, { recursive: true, force: true });
+  try {
+    const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
+    if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+    const port = await freePort();
+    const cp =
+      options.server === 'wrangler-dev' || options.server === 'wrangler-dev-untraced'
+        ? await startWranglerDev(port, state, options.server === 'wrangler-dev' ? env : { ...env, ...untraced }, options)
+        : await startServe(port, state, options);
+    const stop = cp.stop;
+    return { ...cp, stop: () => stop().finally(removeState) };
+  } catch (err) {
+    removeState();
+    throw err;
+  }
+}
+
+/** In this process, as scripts/serve.ts does it: workerd answers requests without Node in the path. */
+async function startServe(port: number, state: string, options: StartOptions): Promise<ControlPlane> {
+  const extraWorkers = options.claimBaseline
+    ? [
+        {
+          name: 'claim-baseline',
+          modules: [{ type: 'ESModule', path: join(ROOT, '.wrangler/serve/claim-baseline.js'), contents: await bundleWorker('bench/claim-baseline.ts') }],
+          // Straight to the Worker, skipping Miniflare's entry Worker that the API's requests pass through: if anything, this flatters the baseline.
+          unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+        },
+      ]
+    : [];
+  const { url, miniflare } = await serve({ host: '127.0.0.1', port, state, vars: { ...KEYS, ...options.vars }, extraWorkers, ...(options.entry ? { entry: options.entry } : {}) });
+  const base = url.origin;
+  const claimBaseline = options.claimBaseline ? (await miniflare.unsafeGetDirectURL('claim-baseline')).origin : undefined;
+  // Miniflare's Node side has no part in answering requests, so the runtime's own process is the server.
+  const runtime = childrenOf(process.pid).filter((pid) => cmdline(pid).includes(`entry=127.0.0.1:${port} `));
+  return { base, ...(claimBaseline ? { claimBaseline } : {}), cpuMs: () => cpuMs(runtime), stop: () => miniflare.dispose() };
+}
+
+async function startWranglerDev(port: number, state: string, env: NodeJS.ProcessEnv, options: StartOptions): Promise<ControlPlane> {
   const child: ChildProcess = spawn(
     WRANGLER,
-    ['dev', ...(options.entry ? [options.entry] : []), '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ORCH_MASTER_KEY:${masterKey}`, '--var', 'ORCH_DEFAULT_ADMIN_KEY:admin', '--log-level', 'error'],
+    // A throwaway key for throwaway state, so the command line may show it. The devtools port is one we
+    // know to be free: wrangler's default, 9229, may be held by another wrangler dev on the machine.
+    ['dev', ...(options.entry ? [options.entry] : []), '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(await freePort()), '--persist-to', state, ...Object.entries({ ...KEYS, ...options.vars }).flatMap(([k, v]) => ['--var', `${k}:${v}`]), '--log-level', 'error'],
     { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -49,16 +105,55 @@ export async function startControlPlane(options: { entry?: string } = {}): Promi
       await exited;
       clearTimeout(killer);
     }
-    rmSync(state, { recursive: true, force: true });
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
-    if (await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false)) return { base, stop };
+    if (await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false)) {
+      // wrangler's Node process, its proxy's runtime and the Worker's runtime all serve.
+      const tree = descendantsOf(child.pid!);
+      return { base, cpuMs: () => cpuMs(tree), stop };
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
   throw new Error(`control plane did not start:\n${output}`);
+}
+
+function stat(pid: number): string[] {
+  try {
+    // Fields after the command name, which may itself hold spaces.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return [];
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => Number(stat(pid)[1]) === parent);
+}
+
+function descendantsOf(pid: number): number[] {
+  return [pid, ...childrenOf(pid).flatMap(descendantsOf)];
+}
+
+/** utime + stime of live processes; clock ticks are 10 ms on Linux. */
+function cpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    const fields = stat(pid);
+    return sum + (fields.length > 12 ? (Number(fields[11]) + Number(fields[12])) * 10 : 0);
+  }, 0);
 }
 
 export const ADMIN = { authorization: 'Bearer admin', 'content-type': 'application/json' };

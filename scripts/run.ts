@@ -1,11 +1,14 @@
-// `make run`: the whole local system — the control plane under `wrangler dev` and a pool of node-workers
-// — started in order, kept up (a component that dies or stops answering is restarted), stopped in order.
+// `make run`: the whole local system — the control plane (scripts/serve.ts, workerd through Miniflare) and
+// a pool of node-workers — started in order, kept up (a component that dies or stops answering is
+// restarted), stopped in order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_ADMIN_KEY } from '../control/src/config.ts';
 import { parseWorkerConfig, WorkerConfigError } from '../node-worker/src/config.ts';
-import { readDevVars, REPO_ROOT } from './dev-vars-file.ts';
+import { CONTROL_SETTINGS, controlSettings } from './control-settings.ts';
+import { REPO_ROOT } from './dev-vars-file.ts';
 
 const READY_DEADLINE_MS = 120_000;
 const STOP_GRACE_MS = 10_000;
@@ -57,8 +60,6 @@ interface ComponentSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   prefixOutput: boolean;
-  /** Output lines not worth showing. */
-  hide?: RegExp;
   /** An exit with this code is final: starting again would fail the same way. */
   fatalExitCode?: number;
 }
@@ -93,14 +94,12 @@ class Component {
   start(): void {
     this.lastStart = Date.now();
     this.stopRequested = false;
-    const { command, args, env, prefixOutput, hide } = this.spec;
+    const { command, args, env, prefixOutput } = this.spec;
     const child = spawn(command, args, { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const prefix = prefixOutput ? `[${this.name}] ` : '';
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        if (!hide?.test(line)) process.stderr.write(`${prefix}${line}\n`);
-      });
+      createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${prefix}${line}\n`));
     }
     this.exited = new Promise((done) =>
       child.once('exit', (code, signal) => {
@@ -162,7 +161,7 @@ async function waitReady(base: string, control: Component): Promise<void> {
   fail(`the control plane did not answer ${base}${HEALTH_PATH} within ${READY_DEADLINE_MS / 1000} s`);
 }
 
-/** wrangler restarts a crashed runtime itself, but not one that hangs: that is caught here. */
+/** Miniflare restarts a crashed runtime itself, but not one that hangs: that is caught here. */
 async function watchControl(base: string, control: Component, shuttingDown: () => boolean): Promise<void> {
   let failures = 0;
   while (!shuttingDown()) {
@@ -187,7 +186,7 @@ interface StoredKey {
  * in the state folder, so the workers hold no more than the worker endpoints. A key that no longer
  * works (revoked, or the state was reset) is replaced.
  */
-async function localWorkerKey(base: string, state: string, workspaceId: string): Promise<string> {
+async function localWorkerKey(base: string, state: string, workspaceId: string, adminKey: string): Promise<string> {
   const file = join(state, 'local-workers.key');
   let stored: StoredKey | null = null;
   try {
@@ -201,8 +200,7 @@ async function localWorkerKey(base: string, state: string, workspaceId: string):
     const probe = await fetch(`${base}/api/v1/workers/heartbeat`, { method: 'POST', headers: headers(stored.key), body: JSON.stringify({ worker_id: 'key-check' }) });
     if (probe.status !== 401 && probe.status !== 403) return stored.key;
   }
-  const admin = readDevVars()?.get('ORCH_DEFAULT_ADMIN_KEY') || 'admin';
-  const res = await fetch(`${base}/api/v1/api-keys`, { method: 'POST', headers: headers(admin), body: JSON.stringify({ name: 'make run: local workers', role: 'worker' }) });
+  const res = await fetch(`${base}/api/v1/api-keys`, { method: 'POST', headers: headers(adminKey), body: JSON.stringify({ name: 'make run: local workers', role: 'worker' }) });
   const body = (await res.json().catch(() => ({}))) as { id?: string; key?: string; detail?: string };
   if (res.status !== 201 || !body.id || !body.key) fail(`could not create a worker key in workspace '${workspaceId}': ${res.status} ${body.detail ?? ''}`);
   mkdirSync(state, { recursive: true });
@@ -219,8 +217,10 @@ async function main(): Promise<void> {
   let signals = 0;
   const shuttingDown = () => signals > 0;
 
+  // The control plane's settings (its master and admin keys among them) are no business of the workers'.
+  const sharedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(CONTROL_SETTINGS as readonly string[]).includes(name)));
   const workerEnv = (i: number, key: string): NodeJS.ProcessEnv => ({
-    ...process.env,
+    ...sharedEnv,
     ORCH_SERVER_URL: base,
     ORCH_API_KEY: key,
     ORCH_WORKSPACE_ID: workspaceId,
@@ -239,12 +239,10 @@ async function main(): Promise<void> {
   const control = new Component(
     {
       name: 'the control plane',
-      command: join(REPO_ROOT, 'node_modules/.bin/wrangler'),
-      args: ['dev', '--port', String(opts.port), '--ip', opts.host, '--persist-to', opts.state, '--show-interactive-dev-session=false'],
+      command: process.execPath,
+      args: ['scripts/serve.ts', '--port', String(opts.port), '--host', opts.host, '--persist-to', opts.state],
       env: process.env,
       prefixOutput: false,
-      // Our own liveness probes would otherwise fill the log.
-      hide: new RegExp(`GET ${HEALTH_PATH.replaceAll('/', '\\/')} 200`),
     },
     shuttingDown,
   );
@@ -283,7 +281,9 @@ async function main(): Promise<void> {
   void watchControl(base, control, shuttingDown);
 
   if (opts.workers > 0) {
-    const key = process.env.ORCH_API_KEY || (await localWorkerKey(base, opts.state, workspaceId));
+    // The control plane's own admin key: from the environment or .dev.vars, as scripts/serve.ts gave it.
+    const adminKey = controlSettings().values.ORCH_DEFAULT_ADMIN_KEY?.trim() || DEFAULT_ADMIN_KEY;
+    const key = process.env.ORCH_API_KEY || (await localWorkerKey(base, opts.state, workspaceId, adminKey));
     for (let i = 1; i <= opts.workers; i++) {
       const spec = { name: `local-${i}`, command: process.execPath, args: ['node-worker/src/main.ts'], env: workerEnv(i, key), prefixOutput: true, fatalExitCode: 2 };
       const worker = new Component(spec, shuttingDown);

@@ -28,9 +28,9 @@ function freePort(): Promise<number> {
 }
 
 /** Starts `make run` in its own process group, resolving once health answers. */
-async function startServer(port: number): Promise<string> {
+async function startServer(port: number, options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<string> {
   output = '';
-  server = spawn('make', ['run', `PORT=${port}`], { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn('make', ['run', `PORT=${port}`, ...(options.args ?? [])], { cwd: repo, env: { ...process.env, ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const base = `http://127.0.0.1:${port}`;
@@ -78,8 +78,9 @@ async function expectNoProcessesLeft(): Promise<void> {
   expect(processesInRepo()).toEqual([]);
 }
 
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${path}`, { method, headers: ADMIN, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function api<T>(base: string, method: string, path: string, body?: unknown, key = 'admin'): Promise<T> {
+  const headers = { ...ADMIN, authorization: `Bearer ${key}` };
+  const res = await fetch(`${base}/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -109,6 +110,7 @@ interface WorkerView {
   id: string;
   name: string;
   status: string;
+  last_heartbeat: string;
 }
 
 /** An ad-hoc goose run against the scripted model, followed until it ends. */
@@ -128,8 +130,8 @@ async function runToEnd(base: string): Promise<{ status: string; result: string 
   );
 }
 
-function onlineWorkers(base: string): Promise<WorkerView[]> {
-  return api<WorkerView[]>(base, 'GET', '/system/workers').then((all) => all.filter((w) => w.status !== 'offline'));
+function onlineWorkers(base: string, key?: string): Promise<WorkerView[]> {
+  return api<WorkerView[]>(base, 'GET', '/system/workers', undefined, key).then((all) => all.filter((w) => w.status !== 'offline'));
 }
 
 beforeAll(async () => {
@@ -223,7 +225,7 @@ describe('make run', { timeout: 120_000 }, () => {
     expect(output).toMatch(/run: local-\d exited \(SIGKILL\); starting it again/);
 
     // So is a control plane killed outright; the workers find it again and take new work.
-    const control = processesInRepo().find((p) => p.includes('node_modules/.bin/wrangler dev'));
+    const control = processesInRepo().find((p) => p.includes('scripts/serve.ts'));
     expect(control).toBeDefined();
     process.kill(-Number(control!.split(' ')[0]), 'SIGKILL');
     await waitFor('the control plane to be started again', async () => (/run: the control plane exited \(SIGKILL\); starting it again/.test(output) ? true : undefined));
@@ -232,6 +234,32 @@ describe('make run', { timeout: 120_000 }, () => {
 
     await stopServer();
     expect(output).toMatch(/drained; exiting/);
+    await expectNoProcessesLeft();
+  });
+
+  it('takes ORCH_* settings from the environment over .dev.vars, says which by name only, and keeps their values out of process listings', async () => {
+    const secret = 'admin-key-from-the-environment';
+    writeFileSync(join(repo, '.dev.vars'), `${readFileSync(join(repo, '.dev.vars'), 'utf8')}ORCH_DEFAULT_ADMIN_KEY=admin-key-from-the-file\n`);
+    // With no stored worker key, make run mints one, and must do so with the admin key the control plane really has.
+    rmSync(join(repo, '.state/local-workers.key'));
+    const port = await freePort();
+    const since = new Date().toISOString();
+    const base = await startServer(port, { env: { ORCH_DEFAULT_ADMIN_KEY: secret }, args: ['WORKERS=1'] });
+    const jobs = (key: string) => fetch(`${base}/api/v1/jobs`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+
+    expect(await jobs(secret)).toBe(200);
+    expect(await jobs('admin')).toBe(401);
+    expect(await jobs('admin-key-from-the-file')).toBe(401);
+    expect(output).toMatch(/taken from the environment, which wins over \.dev\.vars: ORCH_DEFAULT_ADMIN_KEY$/m);
+    expect(output).not.toMatch(/WARNING: the admin key is the default/);
+    // A worker killed in the test before may still show online; this one has been heard from since the start.
+    const heard = async () => (await onlineWorkers(base, secret)).some((w) => w.name === 'local-1' && w.last_heartbeat >= since);
+    await waitFor('the worker to come online with a key minted by the environment\'s admin key', async () => ((await heard()) ? true : undefined));
+    expect(output).toMatch(/created worker key/);
+    expect(output).not.toContain(secret);
+    expect(processesInRepo().filter((p) => p.includes(secret))).toEqual([]);
+
+    await stopServer();
     await expectNoProcessesLeft();
   });
 });

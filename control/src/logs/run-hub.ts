@@ -81,8 +81,6 @@ export type LeaseRefusal = 'unchecked' | 'revoked';
 
 const DEFAULT_RETENTION_DAYS = 30;
 const REPLAY_PAGE = 1_000;
-/** While viewers watch a run that has not ended, the hub compares its status with D1's this often. */
-const RECONCILE_MS = 30_000;
 const encoder = new TextEncoder();
 
 export class RunHub extends DurableObject<Env> {
@@ -231,8 +229,9 @@ export class RunHub extends DurableObject<Env> {
   }
 
   /**
-   * Reads the run's status from D1 and catches up with it: the backstop for an announcement that never
-   * arrived, run when a viewer connects and, while viewers watch an unfinished run, every 30 s.
+   * Reads the run's status from D1 and catches up with it: how viewers learn a claim (which is not
+   * announced) and the backstop for an announcement that never arrived. Run when a viewer connects
+   * and, while viewers watch an unfinished run, every RECHECK_MS.
    */
   private async reconcile(): Promise<void> {
     const runId = this.getState('run_id');
@@ -244,7 +243,7 @@ export class RunHub extends DurableObject<Env> {
 
   /**
    * The next thing the alarm must do: delete the log once retention ends or, while viewers watch,
-   * re-check their keys every few seconds (and reconcile the status every 30 s).
+   * re-check their keys and the run's status every few seconds.
    */
   private async scheduleAlarm(): Promise<void> {
     const retainUntil = Number(this.getState('retain_until') ?? NaN);
@@ -264,11 +263,7 @@ export class RunHub extends DurableObject<Env> {
     }
     if (this.viewers.count > 0) {
       await this.viewers.recheck();
-      const last = Number(this.getState('reconciled_at') ?? 0);
-      if (Date.now() - last >= RECONCILE_MS) {
-        this.setState('reconciled_at', String(Date.now()));
-        await this.reconcile();
-      }
+      await this.reconcile();
     }
     await this.scheduleAlarm();
   }

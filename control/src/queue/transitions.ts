@@ -189,11 +189,14 @@ const TOUCH_WORKER = `
 UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
  WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
 
-/** Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt. */
+/**
+ * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt.
+ * The runs' hubs are not told: a fresh run's hub does not exist yet, and creating one costs more than
+ * the claim itself. A hub that has viewers reads the `assigned` status from D1 (see RunHub.reconcile),
+ * and every hub learns `running` when the worker starts the run.
+ */
 export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimResult> {
-  const result = await claimStatement(ctx.env.DB, req, await leaseSecondsFor(ctx.env, req.fencing));
-  if (result.known) for (const run of result.runs) announce(ctx, run, 'assigned', run.updatedAt);
-  return result;
+  return claimStatement(ctx.env.DB, req, await leaseSecondsFor(ctx.env, req.fencing));
 }
 
 /** The claim's SQL alone, without telling hubs: what the claim benchmark measures the API against. */
