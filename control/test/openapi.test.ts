@@ -7,6 +7,8 @@ import { call, callJson } from './helpers.ts';
 // Read off control/src/routes/*.ts. A route added there must be added here, and it must be documented.
 const expectedOperations = [
   'GET /health',
+  'POST /runs/{run_id}/rerun',
+  'GET /system/activity',
   'GET /jobs',
   'POST /jobs',
   'GET /jobs/{job_id}',

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, expectError } from './helpers.ts';
 
 async function setStatus(runId: string, status: string) {
   await env.DB.prepare('UPDATE job_runs SET status = ?1 WHERE id = ?2').bind(status, runId).run();
@@ -43,6 +43,21 @@ describe('runs', () => {
     const bad = await call('/runs?status=banana');
     expect(bad.status).toBe(422);
     expect((await bad.json<any>()).fields[0].field).toBe('status');
+  });
+
+  it('re-runs a finished run with the same settings, linked to it', async () => {
+    const job = await callJson('/jobs', { body: { name: 'again', task_prompt: 'do it', env_vars: { A: '1' }, labels: { os: 'linux' }, priority: 3 } }, 201);
+    const first = await callJson(`/jobs/${job.id}/run`, { method: 'POST' }, 201);
+    await setStatus(first.id, 'failed');
+    await callJson(`/jobs/${job.id}`, { method: 'PUT', body: { task_prompt: 'changed since' } }, 200);
+
+    const again = await callJson(`/runs/${first.id}/rerun`, { method: 'POST' }, 201);
+    expect(again.id).not.toBe(first.id);
+    expect(again).toMatchObject({ status: 'queued', rerun_of: first.id, job_definition_id: job.id, task_prompt: 'do it', required_labels: { os: 'linux' }, priority: 3 });
+    const envVars = await env.DB.prepare('SELECT env_vars FROM job_runs WHERE id = ?').bind(again.id).first<string>('env_vars');
+    expect(JSON.parse(envVars!)).toEqual({ A: '1' });
+    expect(first.rerun_of).toBeNull();
+    await expectError(await call('/runs/nope/rerun', { method: 'POST' }), 404, 'not_found');
   });
 
   it('cancels a queued run at once', async () => {

@@ -35,6 +35,40 @@ describe('system', () => {
     expect(busy.map((w) => w.id)).toEqual(['wb']);
   });
 
+  it('lists the runs each worker holds', async () => {
+    await env.DB.prepare("INSERT INTO workers (id, workspace_id, name, status, concurrency) VALUES ('wh', 'default', 'holder', 'busy', 2)").run();
+    const a = await callJson('/runs', { body: { task_prompt: 'held a' } }, 201);
+    const b = await callJson('/runs', { body: { task_prompt: 'held b' } }, 201);
+    const done = await callJson('/runs', { body: { task_prompt: 'done' } }, 201);
+    await env.DB.prepare("UPDATE job_runs SET worker_id = 'wh', status = CASE id WHEN ?3 THEN 'completed' WHEN ?1 THEN 'assigned' ELSE 'running' END WHERE id IN (?1, ?2, ?3)")
+      .bind(a.id, b.id, done.id)
+      .run();
+    const holder = (await callJson<any[]>('/system/workers', {}, 200)).find((w) => w.id === 'wh');
+    expect([...holder.run_ids].sort()).toEqual([a.id, b.id].sort());
+  });
+
+  it('counts runs created and ended per hour, empty hours included', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const created = await callJson('/runs', { body: { task_prompt: 'now' } }, 201);
+    const failed = await callJson('/runs', { body: { task_prompt: 'an hour ago' } }, 201);
+    await env.DB.prepare("UPDATE job_runs SET status = 'failed', created_at = ?2, completed_at = ?2 WHERE id = ?1").bind(failed.id, hourAgo).run();
+    const before = await callJson<any[]>('/system/activity?hours=3', {}, 200);
+    expect(before).toHaveLength(3);
+    expect(before.map((h) => h.hour)).toEqual([...before.map((h) => h.hour)].sort());
+    const [, previous, current] = before;
+    expect(current.hour.slice(0, 13)).toBe(created.created_at.slice(0, 13));
+    expect(previous.hour.slice(0, 13)).toBe(hourAgo.slice(0, 13));
+    expect(current.created).toBeGreaterThanOrEqual(1);
+    expect(previous.failed).toBeGreaterThanOrEqual(1);
+
+    await callJson(`/runs/${created.id}/cancel`, { method: 'POST' }, 200);
+    const after = await callJson<any[]>('/system/activity?hours=3', {}, 200);
+    expect(after[2].cancelled).toBe(current.cancelled + 1);
+    const bad = await call('/system/activity?hours=500');
+    expect(bad.status).toBe(422);
+    expect((await bad.json<any>()).fields[0].field).toBe('hours');
+  });
+
   it('answers unknown API paths with a JSON 404', async () => {
     const res = await call('/typo');
     expect(res.status).toBe(404);

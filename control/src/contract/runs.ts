@@ -58,6 +58,7 @@ export const Run = z
       .array(z.object({ name: z.string(), checksum_sha256: z.string() }))
       .nullable()
       .openapi({ description: 'The skills the run was given at its last claim, each with the checksum of the version it got; null before a claim.' }),
+    rerun_of: z.string().nullable().openapi({ description: 'The run this one re-runs with the same settings, if it is a re-run.' }),
     schedule_id: z.string().nullable().openapi({ description: 'The schedule that created the run, if one did.' }),
     scheduled_for: timestamp.nullable().openapi({ description: 'The instant of that schedule the run stands for.' }),
     created_at: timestamp,

@@ -13,6 +13,7 @@ export const Worker = z
     concurrency: z.number().int(),
     last_heartbeat: timestamp,
     current_run_id: z.string().nullable(),
+    run_ids: z.array(z.string()).openapi({ description: 'The runs the worker holds now (up to its concurrency).' }),
     created_at: timestamp,
   })
   .openapi('Worker');
@@ -29,5 +30,21 @@ export const WorkerListQuery = z.object({
   status: z.enum(workerStatuses).optional().openapi({ description: 'Only workers in this status.' }),
 });
 
+export const ActivityQuery = z.object({
+  hours: z.coerce.number().int().min(1).max(168).default(24).openapi({ description: 'How many hours back, this one included (1-168).' }),
+});
+
+export const ActivityHour = z
+  .object({
+    hour: timestamp.openapi({ description: 'The start of the hour (UTC).' }),
+    created: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    timeout: z.number().int(),
+    cancelled: z.number().int(),
+  })
+  .openapi('ActivityHour');
+
 export type Worker = z.infer<typeof Worker>;
+export type ActivityHour = z.infer<typeof ActivityHour>;
 export type Metrics = z.infer<typeof Metrics>;

@@ -37,6 +37,7 @@ export function toRun(row: RunRow): Run {
     total_tokens: row.totalTokens,
     cost_usd: row.costUsd === null ? null : Number(row.costUsd),
     skills: row.skills,
+    rerun_of: row.rerunOf,
     schedule_id: row.scheduleId,
     scheduled_for: row.scheduledFor,
     created_at: row.createdAt,

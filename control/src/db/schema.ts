@@ -133,6 +133,8 @@ export const jobRuns = sqliteTable(
     outputTokens: integer('output_tokens'),
     totalTokens: integer('total_tokens'),
     costUsd: text('cost_usd'),
+    // The run this one re-runs (POST /runs/{id}/rerun), with the same settings.
+    rerunOf: text('rerun_of'),
     // The skills the run was given at its last claim, [{name, checksum_sha256}] (null before a claim).
     skills: json<{ name: string; checksum_sha256: string }[] | null>('skills'),
     // The schedule and instant that created the run, for scheduled runs.
@@ -150,6 +152,8 @@ export const jobRuns = sqliteTable(
     index('ix_job_runs_lease').on(t.status, t.leaseExpiresAt),
     // A schedule that skips overlapping fires asks whether its previous run is still active.
     index('ix_job_runs_schedule').on(t.scheduleId, t.status),
+    // The overview's chart counts outcomes per hour of the last day.
+    index('ix_job_runs_workspace_completed').on(t.workspaceId, t.completedAt),
   ],
 );
 

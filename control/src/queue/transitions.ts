@@ -102,6 +102,27 @@ export async function enqueueAdHocRun(ctx: RunContext, workspaceId: string, body
   });
 }
 
+/** A new run with the same settings as `original` (its snapshot, env vars included), linked to it. */
+export async function enqueueRerun(ctx: RunContext, original: RunRow): Promise<RunRow> {
+  return enqueue(ctx, {
+    workspaceId: original.workspaceId,
+    jobDefinitionId: original.jobDefinitionId,
+    name: original.name,
+    taskPrompt: original.taskPrompt,
+    agentType: original.agentType,
+    agentConfig: original.agentConfig,
+    mcpServers: original.mcpServers,
+    envVars: original.envVars,
+    credentialIds: original.credentialIds,
+    skillIds: original.skillIds,
+    requiredLabels: original.requiredLabels,
+    timeoutSeconds: original.timeoutSeconds,
+    priority: original.priority,
+    maxAttempts: original.maxAttempts,
+    rerunOf: original.id,
+  });
+}
+
 type NewRun = Omit<typeof jobRuns.$inferInsert, 'id' | 'status'>;
 
 async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow> {

@@ -13,7 +13,7 @@ import { dispatcherFor, runHubFor } from '../queue/notify.ts';
 import { mintStreamTicket } from '../auth/tickets.ts';
 import { loadConfig } from '../config.ts';
 import { MAX_STREAMS_PER_KEY } from '../limits.ts';
-import { enqueueAdHocRun, requestCancel } from '../queue/transitions.ts';
+import { enqueueAdHocRun, enqueueRerun, requestCancel } from '../queue/transitions.ts';
 import { runContext } from '../http/run-context.ts';
 
 const tags = ['Runs'];
@@ -67,6 +67,21 @@ export const runRoutes = createRouter()
       const row = await findRun(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').run_id);
       if (!row) throw notFound('Run');
       return c.json(toRun(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{run_id}/rerun',
+      tags,
+      summary: 'Run again: a new queued run with the same settings (the same snapshot, env vars included), linked by rerun_of',
+      request: { params: runId },
+      responses: { 201: jsonResponse(Run, 'The new run'), ...errorResponses },
+    }),
+    async (c) => {
+      const original = await findRun(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').run_id);
+      if (!original) throw notFound('Run');
+      return c.json(toRun(await enqueueRerun(runContext(c), original)), 201);
     },
   )
   .openapi(

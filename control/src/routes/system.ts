@@ -1,9 +1,9 @@
 // /system: the fleet of workers and queue metrics.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonResponse } from '../contract/common.ts';
-import { Metrics, Worker, WorkerListQuery } from '../contract/system.ts';
+import { ActivityHour, ActivityQuery, Metrics, Worker, WorkerListQuery } from '../contract/system.ts';
 import { openDb } from '../db/client.ts';
-import { countByStatus, listWorkers, toWorker } from '../db/system.ts';
+import { activity, countByStatus, heldRuns, listWorkers, toWorker } from '../db/system.ts';
 import { markSilentWorkersOffline } from '../queue/transitions.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
@@ -23,8 +23,10 @@ export const systemRoutes = createRouter()
     async (c) => {
       const { limit, cursor, status } = c.req.valid('query');
       await markSilentWorkersOffline(c.env, c.get('auth').workspaceId);
-      const rows = await listWorkers(openDb(c.env.DB), c.get('auth').workspaceId, status, limit, decodeCursor(cursor));
-      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toWorker), 200);
+      const db = openDb(c.env.DB);
+      const page = paginate(c, await listWorkers(db, c.get('auth').workspaceId, status, limit, decodeCursor(cursor)), limit, (r) => ({ key: r.createdAt, id: r.id }));
+      const held = await heldRuns(db, page.map((w) => w.id));
+      return c.json(page.map((w) => toWorker(w, held.get(w.id) ?? [])), 200);
     },
   )
   .openapi(
@@ -39,4 +41,15 @@ export const systemRoutes = createRouter()
       await markSilentWorkersOffline(c.env, c.get('auth').workspaceId);
       return c.json(await countByStatus(openDb(c.env.DB), c.get('auth').workspaceId), 200);
     },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/system/activity',
+      tags,
+      summary: 'Runs created, and runs ended by outcome, per hour of the last day (or `hours`)',
+      request: { query: ActivityQuery },
+      responses: { 200: jsonResponse(z.array(ActivityHour), 'One entry per hour, oldest first'), ...errorResponses },
+    }),
+    async (c) => c.json(await activity(c.env.DB, c.get('auth').workspaceId, c.req.valid('query').hours), 200),
   );
