@@ -20,6 +20,9 @@ import { systemRoutes } from './routes/system.ts';
 import { workerRoutes } from './routes/workers.ts';
 import { artifactRoutes, limitArtifact } from './routes/artifacts.ts';
 import { skillRoutes } from './routes/skills.ts';
+import { eventRoutes } from './routes/events.ts';
+import type { FeedTopic } from './feed/workspace-feed.ts';
+import { tellFeed } from './queue/notify.ts';
 import { MAX_SKILL_BYTES } from './limits.ts';
 
 const API = '/api/v1';
@@ -60,6 +63,41 @@ const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, nex
   return requireRole(decidesItself || reads ? 'viewer' : 'member')(c, next);
 });
 
+/**
+ * What a successful change through the API touched, for the workspace feed: the topics, and the
+ * workspace when the path names one. Null for reads and for the worker protocol's traffic (its run
+ * changes are told where they happen; registering and leaving are the fleet's only changes here).
+ */
+function changeOf(method: string, path: string): { topics: FeedTopic[]; workspaceId?: string } | null {
+  if (method === 'GET' || method === 'HEAD') return null;
+  const [resource, id, action] = path.slice(API.length + 1).split('/');
+  switch (resource) {
+    case 'workers':
+      return id === 'register' || id === 'deregister' ? { topics: ['workers'] } : null;
+    case 'runs':
+      return path.endsWith('/logs/ticket') ? null : { topics: ['runs'] };
+    case 'jobs':
+      return { topics: action === 'run' ? ['runs'] : ['jobs', 'schedules'] };
+    case 'schedules':
+      return { topics: action === 'run' ? ['schedules', 'runs'] : ['schedules'] };
+    case 'workspaces':
+      return id ? { topics: ['workspaces', 'members'], workspaceId: id } : { topics: ['workspaces'] };
+    case 'credentials':
+    case 'skills':
+    case 'api-keys':
+      return { topics: [resource] };
+    default:
+      return null;
+  }
+}
+
+/** After a change through the API succeeded, the workspace's open dashboards hear of it. */
+const announceChange = createMiddleware<AppEnv>(async function announceChange(c, next) {
+  await next();
+  const change = c.res.status < 400 ? changeOf(c.req.method, c.req.path) : null;
+  if (change) c.executionCtx.waitUntil(tellFeed(c.env, change.workspaceId ?? c.get('auth').workspaceId, change.topics));
+});
+
 export function createApp() {
   const app = createRouter();
   app.onError(handleError);
@@ -78,7 +116,7 @@ export function createApp() {
   app.use(`${API}/*`, limitBody, limitJsonDepth);
   const api = createRouter();
   api.route('/', healthRoutes);
-  api.use('*', authenticate, baselineRole);
+  api.use('*', authenticate, baselineRole, announceChange);
 
   const routes = api
     .route('/', jobRoutes)
@@ -91,7 +129,8 @@ export function createApp() {
     .route('/', systemRoutes)
     .route('/', workerRoutes)
     .route('/', artifactRoutes)
-    .route('/', skillRoutes);
+    .route('/', skillRoutes)
+    .route('/', eventRoutes);
 
   app.route(API, routes);
 

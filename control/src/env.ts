@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { RunHub } from './logs/run-hub.ts';
 import type { Dispatcher } from './queue/dispatcher.ts';
 import type { Scheduler } from './schedules/scheduler.ts';
+import type { WorkspaceFeed } from './feed/workspace-feed.ts';
 
 export interface Env {
   DB: D1Database;
@@ -12,6 +13,7 @@ export interface Env {
   DISPATCHER: DurableObjectNamespace<Dispatcher>;
   RUN_HUB: DurableObjectNamespace<RunHub>;
   SCHEDULER: DurableObjectNamespace<Scheduler>;
+  WORKSPACE_FEED: DurableObjectNamespace<WorkspaceFeed>;
   ORCH_MASTER_KEY?: string;
   ORCH_DEFAULT_ADMIN_KEY?: string;
   ORCH_MAX_BODY_BYTES?: string;

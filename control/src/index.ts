@@ -21,3 +21,4 @@ export default {
 export { Dispatcher } from './queue/dispatcher.ts';
 export { RunHub } from './logs/run-hub.ts';
 export { Scheduler } from './schedules/scheduler.ts';
+export { WorkspaceFeed } from './feed/workspace-feed.ts';

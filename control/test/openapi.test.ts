@@ -9,6 +9,8 @@ const expectedOperations = [
   'GET /health',
   'POST /runs/{run_id}/rerun',
   'GET /system/activity',
+  'GET /events',
+  'GET /runs/{run_id}/attempts',
   'GET /jobs',
   'POST /jobs',
   'GET /jobs/{job_id}',

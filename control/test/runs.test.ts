@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, callJson, expectError } from './helpers.ts';
+import { runningRun } from './live.ts';
 
 async function setStatus(runId: string, status: string) {
   await env.DB.prepare('UPDATE job_runs SET status = ?1 WHERE id = ?2').bind(status, runId).run();
@@ -58,6 +59,21 @@ describe('runs', () => {
     expect(JSON.parse(envVars!)).toEqual({ A: '1' });
     expect(first.rerun_of).toBeNull();
     await expectError(await call('/runs/nope/rerun', { method: 'POST' }), 404, 'not_found');
+  });
+
+  it('lists every attempt of a run with its worker, oldest first', async () => {
+    const run = await runningRun();
+    const attempts = await callJson<any[]>(`/runs/${run.id}/attempts`, {}, 200);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ attempt: 1, worker_name: 'w', outcome: null, ended_at: null });
+    expect(attempts[0].started_at).not.toBeNull();
+    await run.complete('completed');
+    const [done] = await callJson<any[]>(`/runs/${run.id}/attempts`, {}, 200);
+    expect(done).toMatchObject({ attempt: 1, outcome: 'completed' });
+    expect(done.ended_at).not.toBeNull();
+    const queued = await callJson('/runs', { body: { task_prompt: 'not yet' } }, 201);
+    expect(await callJson(`/runs/${queued.id}/attempts`, {}, 200)).toEqual([]);
+    await expectError(await call('/runs/nope/attempts'), 404, 'not_found');
   });
 
   it('cancels a queued run at once', async () => {

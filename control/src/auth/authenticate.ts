@@ -78,16 +78,19 @@ function workspaceFromHeader(value: string | undefined): string {
 }
 
 // Browsers can't set headers on EventSource or WebSocket, so the live log stream also accepts the
-// original's `?token=&workspace_id=` form, or the key as a `bearer.<key>` WebSocket subprotocol.
+// original's `?token=&workspace_id=` form, or the key as a `bearer.<key>` WebSocket subprotocol; the
+// workspace feed (`/events`, which the original never had) only the subprotocol, keeping keys out of URLs.
 function streamCredentials(c: Context<AppEnv>): { token: string; workspace: string | undefined } | null {
-  if (c.req.header('Authorization') || !c.req.path.endsWith('/logs/stream')) return null;
+  if (c.req.header('Authorization')) return null;
+  const logStream = c.req.path.endsWith('/logs/stream');
+  if (!logStream && c.req.path !== '/api/v1/events') return null;
   const fromProtocol = c.req
     .header('Sec-WebSocket-Protocol')
     ?.split(',')
     .map((p) => p.trim())
     .find((p) => p.startsWith('bearer.'))
     ?.slice('bearer.'.length);
-  const token = c.req.query('token') || fromProtocol;
+  const token = (logStream ? c.req.query('token') : undefined) || fromProtocol;
   if (!token) return null;
   return { token, workspace: c.req.query('workspace_id') ?? c.req.header(WORKSPACE_HEADER) };
 }

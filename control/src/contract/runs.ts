@@ -66,6 +66,19 @@ export const Run = z
   })
   .openapi('Run');
 
+export const RunAttempt = z
+  .object({
+    attempt: z.number().int().openapi({ description: 'The claim this was, from 1.' }),
+    worker_id: z.string(),
+    worker_name: z.string().nullable().openapi({ description: 'The worker\'s name, while the worker is known.' }),
+    claimed_at: timestamp,
+    started_at: timestamp.nullable(),
+    ended_at: timestamp.nullable(),
+    outcome: z.string().nullable().openapi({ description: 'How the attempt ended: the run\'s final status, or why it was taken back (worker_lost, …); null while it runs.' }),
+    detail: z.string().nullable(),
+  })
+  .openapi('RunAttempt');
+
 export const RunListQuery = z.object({
   job_id: z.string().min(1).max(64).optional().openapi({ description: 'Only runs of this job.' }),
   status: runStatus.optional().openapi({ description: 'Only runs in this status.' }),
@@ -73,6 +86,8 @@ export const RunListQuery = z.object({
 
 export type RunCreate = z.infer<typeof RunCreate>;
 export type Run = z.infer<typeof Run>;
+export type RunAttempt = z.infer<typeof RunAttempt>;
+export type LogView = z.infer<typeof LogLine>;
 
 export const LogPageQuery = z.object({
   after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Return lines with a sequence greater than this.' }),

@@ -1,11 +1,11 @@
 // Run reads for the REST API; every change of a run goes through queue/transitions.ts.
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
-import type { Run } from '../contract/runs.ts';
+import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Run, RunAttempt } from '../contract/runs.ts';
 import type { RunStatus } from '../contract/statuses.ts';
 import type { Cursor } from '../http/pagination.ts';
 import type { RunRow } from '../queue/transitions.ts';
 import type { Db } from './client.ts';
-import { jobRuns } from './schema.ts';
+import { jobRuns, runAttempts, workers } from './schema.ts';
 
 export function toRun(row: RunRow): Run {
   return {
@@ -66,4 +66,24 @@ export async function listRuns(db: Db, workspaceId: string, filter: RunFilter, l
     .where(and(...where))
     .orderBy(desc(jobRuns.createdAt), desc(jobRuns.id))
     .limit(limit + 1);
+}
+
+/** Every claim of the run, oldest first, with the name of the worker that made it. */
+export async function listAttempts(db: Db, runId: string): Promise<RunAttempt[]> {
+  const rows = await db
+    .select({ attempt: runAttempts, workerName: workers.name })
+    .from(runAttempts)
+    .leftJoin(workers, eq(workers.id, runAttempts.workerId))
+    .where(eq(runAttempts.runId, runId))
+    .orderBy(asc(runAttempts.attempt));
+  return rows.map(({ attempt: a, workerName }) => ({
+    attempt: a.attempt,
+    worker_id: a.workerId,
+    worker_name: workerName,
+    claimed_at: a.claimedAt,
+    started_at: a.startedAt,
+    ended_at: a.endedAt,
+    outcome: a.outcome,
+    detail: a.detail,
+  }));
 }

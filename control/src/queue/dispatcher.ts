@@ -5,6 +5,7 @@ import type { Env } from '../env.ts';
 import { MAX_STREAMS_PER_KEY } from '../limits.ts';
 import { RECHECK_MS } from '../logs/viewers.ts';
 import { anyHeld, claim, heartbeatMs, reap, type ClaimRequest, type ClaimResult, type Reaped, type RunContext } from './transitions.ts';
+import { tellFeed } from './notify.ts';
 
 /** How often the alarm looks for expired leases while any run is held. */
 export const REAP_INTERVAL_MS = 5_000;
@@ -55,7 +56,10 @@ export class Dispatcher extends DurableObject<Env> {
     for (;;) {
       const result = await claim(this.runs, req);
       if (!result.known || result.runs.length > 0) {
-        if (result.known) await this.armReaper();
+        if (result.known) {
+          await this.armReaper();
+          this.ctx.waitUntil(tellFeed(this.env, req.workspaceId, ['runs', 'workers']));
+        }
         return result;
       }
       const left = deadline - Date.now();

@@ -12,6 +12,7 @@ import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
 import type { Env } from '../env.ts';
 import { msUntil, NOW, nowMinus, nowPlus, WORKER_STATE } from './sql.ts';
+import { tellFeed } from './notify.ts';
 
 /** The one run row type: drizzle's, whether the row came through drizzle or a raw statement. */
 export type RunRow = typeof jobRuns.$inferSelect;
@@ -640,9 +641,10 @@ async function revokeLeases(env: Env, runs: { id: string; token: string | null }
  * that still misses it reads D1 itself when a viewer connects.
  */
 function announce(ctx: RunContext, run: { id: string; workspaceId: string }, status: RunStatus, at: string, note?: string): Promise<void> {
-  const work = tellHub(ctx.env, run.id, (hub) => hub.status({ runId: run.id, workspaceId: run.workspaceId, status, at, ...(note ? { note } : {}) })).catch((err: unknown) => {
+  const told = tellHub(ctx.env, run.id, (hub) => hub.status({ runId: run.id, workspaceId: run.workspaceId, status, at, ...(note ? { note } : {}) })).catch((err: unknown) => {
     console.error(JSON.stringify({ message: 'could not tell the run hub its status', run_id: run.id, status, final: isFinal(status), error: String(err) }));
   });
+  const work = Promise.all([told, tellFeed(ctx.env, run.workspaceId, ['runs', 'workers'])]).then(() => undefined);
   if (ctx.defer) {
     ctx.defer(work);
     return Promise.resolve();

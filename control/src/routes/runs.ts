@@ -1,10 +1,10 @@
-// /runs: list, read, ad-hoc create and cancel.
+// /runs: list, read, ad-hoc create, re-run and cancel; attempts, logs and their streams.
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
-import { LogLine, LogPageQuery, LogStreamQuery, Run, RunCreate, RunListQuery, StreamTicket } from '../contract/runs.ts';
+import { LogLine, LogPageQuery, LogStreamQuery, Run, RunAttempt, RunCreate, RunListQuery, StreamTicket } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { missingCredentialNames } from '../db/missingCredentials.ts';
-import { findRun, listRuns, toRun } from '../db/runs.ts';
+import { findRun, listAttempts, listRuns, toRun } from '../db/runs.ts';
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { createRouter } from '../http/router.ts';
@@ -67,6 +67,22 @@ export const runRoutes = createRouter()
       const row = await findRun(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').run_id);
       if (!row) throw notFound('Run');
       return c.json(toRun(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{run_id}/attempts',
+      tags,
+      summary: 'Every claim of the run, oldest first: the worker, when it claimed, started and ended, and how',
+      request: { params: runId },
+      responses: { 200: jsonResponse(z.array(RunAttempt), 'The attempts'), ...errorResponses },
+    }),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const run = await findRun(db, c.get('auth').workspaceId, c.req.valid('param').run_id);
+      if (!run) throw notFound('Run');
+      return c.json(await listAttempts(db, run.id), 200);
     },
   )
   .openapi(

@@ -6,6 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { fireDue, fireNow, nextDue, type Fired } from './fire.ts';
+import { tellFeed } from '../queue/notify.ts';
 
 export class Scheduler extends DurableObject<Env> {
   /** Firing one at a time: the alarm, the cron and a manual fire never overlap in this object. */
@@ -44,7 +45,7 @@ export class Scheduler extends DurableObject<Env> {
 
   private async fire(workspaceId: string): Promise<Fired> {
     const fired = await this.serially(() => fireDue(this.env, workspaceId));
-    if (fired.runs.length > 0) await this.wakeClaimers(workspaceId);
+    if (fired.runs.length > 0) await Promise.all([this.wakeClaimers(workspaceId), tellFeed(this.env, workspaceId, ['runs', 'schedules'])]);
     for (const skip of fired.skipped) console.log(JSON.stringify({ message: 'schedule fire skipped', schedule_id: skip.scheduleId, scheduled_for: skip.scheduledFor, reason: skip.reason }));
     return fired;
   }
