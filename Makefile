@@ -98,13 +98,16 @@ db-revision: deps
 
 # ---- checks -------------------------------------------------------------------------------------
 
-# The Worker's [assets] directory (ui/dist) must exist for the workerd-hosted tests to start.
+# The Worker's [assets] directory (ui/dist) must exist for the workerd-hosted tests to start, and the
+# browser tests need chromium.
 test: deps
+	scripts/ensure-chromium.sh
 	scripts/build-ui.sh
 	$(BIN)/vitest run $(VITEST_ARGS)
 
 typecheck: deps
 	$(BIN)/tsc --noEmit -p .
+	$(BIN)/tsc --noEmit -p ui
 
 # ---- containers ---------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 // Test projects: the control plane inside workerd with real D1/R2/DO bindings (twice: as configured,
-// and with short time settings), and Node-side tests.
+// and with short time settings), the dashboard (in happy-dom, and in a real browser), and Node-side tests.
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
@@ -33,6 +33,16 @@ export default defineConfig({
         { ORCH_LEASE_SECONDS: '5', ORCH_WORKER_HEARTBEAT_TIMEOUT: '4', ORCH_BACKSTOP_GRACE_SECONDS: '3', ORCH_LOG_RETENTION_DAYS: '0.00004' },
         90_000,
       ),
+      // The dashboard's components and logic, rendered into happy-dom.
+      {
+        oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+        test: { name: 'ui', include: ['ui/src/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
+      },
+      // The dashboard in a real browser (Debian's chromium through playwright-core) against a real
+      // control plane, workers and goose.
+      {
+        test: { name: 'browser', include: ['ui/test/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000 },
+      },
       {
         test: {
           name: 'node',

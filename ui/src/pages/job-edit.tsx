@@ -1,0 +1,6 @@
+// PLACEHOLDER: replaced by the real page.
+import { Page } from '../components/page.tsx';
+
+export default function Placeholder() {
+  return <Page title="job-edit" />;
+}
