@@ -1,5 +1,6 @@
-// Signing in and out in a real browser: a key is checked before it is kept, a wrong one is refused,
-// and a viewer's dashboard offers nothing to change.
+// Signing in and the overview in a real browser: a key is checked before it is kept, a wrong one is
+// refused, a stored one survives a reload, the overview follows the queue without reloading and
+// without polling while the workspace feed is up, and workspaces can be created and switched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserStack, type BrowserStack } from './harness.ts';
 
@@ -26,6 +27,57 @@ describe('signing in', () => {
     await b.expectAccessible(page, 'overview');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in to Flight Control' }).waitFor();
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('remembers the key across a reload only when asked, and lands deep links after sign-in', async () => {
+    const page = await b.newPage();
+    await page.goto('/workers');
+    await page.getByLabel('API key').fill((await import('./harness.ts')).ADMIN_KEY);
+    await page.getByLabel('Remember me in this browser').check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Workers' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Workers' }).waitFor();
+
+    const forgetful = await b.newPage();
+    await b.signIn(forgetful);
+    await forgetful.evaluate(() => sessionStorage.clear());
+    await forgetful.reload();
+    await forgetful.getByRole('heading', { level: 1, name: 'Sign in to Flight Control' }).waitFor();
+  });
+});
+
+describe('the overview', () => {
+  it('follows the queue live, without polling while the feed is up', async () => {
+    const page = await b.newPage();
+    await b.signIn(page);
+    const queued = page.getByRole('link', { name: /^\d+\s*Queued$/ });
+    await queued.waitFor();
+    const before = Number((await queued.textContent())?.match(/\d+/)?.[0]);
+    // Let the feed connect, then count what the page asks for while nothing changes.
+    await page.waitForTimeout(1_000);
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await page.waitForTimeout(6_000);
+    expect(asked.filter((p) => p.startsWith('/api/')).length).toBeLessThanOrEqual(1);
+
+    await b.stack.api('POST', '/runs', { name: 'Live count', task_prompt: 'wait in the queue' });
+    await page.getByRole('link', { name: new RegExp(`^${before + 1}\\s*Queued`) }).waitFor({ timeout: 5_000 });
+    await page.getByRole('link', { name: 'Live count' }).waitFor({ timeout: 5_000 });
+    await b.expectAccessible(page, 'overview with a run');
+  });
+
+  it('creates a workspace from the picker and switches to it', async () => {
+    const page = await b.newPage();
+    await b.signIn(page);
+    await page.getByLabel('Workspace', { exact: true }).selectOption({ label: '+ Create workspace…' });
+    const dialog = page.getByRole('dialog', { name: 'Create workspace' });
+    await dialog.getByLabel('Name').fill('Research Team');
+    await expect(dialog.getByLabel('Slug').inputValue()).resolves.toBe('research-team');
+    await dialog.getByRole('button', { name: 'Create workspace' }).click();
+    await expect.poll(() => page.getByLabel('Workspace', { exact: true }).evaluate((el: HTMLSelectElement) => el.selectedOptions[0]?.textContent), { timeout: 5_000 }).toBe('Research Team');
+    await page.getByText('No runs yet').waitFor();
     expect(b.pageErrors).toEqual([]);
   });
 });
