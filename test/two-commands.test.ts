@@ -10,7 +10,7 @@ import { startModelServer, type ModelServer } from '../node-worker/test/fixtures
 
 const ROOT = resolve(import.meta.dirname, '..');
 // Just what `make run` reads; node_modules is shared, and timestamps are kept so make sees it as up to date.
-const CHECKOUT = ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'wrangler.toml', 'scripts', 'control/src', 'node-worker/src', 'migrations', 'ui/index.html'];
+const CHECKOUT = ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'wrangler.toml', 'scripts', 'control/src', 'node-worker/src', 'migrations', 'ui/index.html', 'ui/src', 'ui/vite.config.ts', 'ui/tsconfig.json'];
 const ADMIN = { authorization: 'Bearer admin', 'content-type': 'application/json' };
 
 let repo: string;
