@@ -60,7 +60,7 @@ describe('the original worker protocol', () => {
     expect((await w.upload(job.run_id, 'run-output.log', '[stdout] started\n')).status).toBe(201);
     const done = await w.complete(job.run_id, { status: 'completed', result: null, exit_code: 0 });
     expect(done.status).toBe(200);
-    expect(await done.json()).toEqual({ status: 'completed' });
+    expect(await done.json()).toEqual({ status: 'completed', retry_at: null });
     await w.heartbeat();
 
     const run = await callJson(`/runs/${job.run_id}`);

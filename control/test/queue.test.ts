@@ -42,7 +42,7 @@ describe('the queue', () => {
       { body: { status: 'completed', result: 'all done', exit_code: 0, usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15, cost_usd: 0.002 } }, headers: lease(claimed.lease_token) },
       200,
     );
-    expect(done).toEqual({ status: 'completed' });
+    expect(done).toEqual({ status: 'completed', retry_at: null });
     const final = await callJson(`/runs/${run.id}`);
     expect(final).toMatchObject({ status: 'completed', result: 'all done', exit_code: 0, total_tokens: 15, cost_usd: 0.002, failure_reason: null });
     expect(final.started_at).not.toBeNull();

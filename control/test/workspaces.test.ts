@@ -20,6 +20,7 @@ describe('creating workspaces', () => {
       name: 'Platform',
       slug: 'platform',
       description: 'infra',
+      max_concurrent_runs: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

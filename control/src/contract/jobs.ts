@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
 import { envMap, labelMap, nameList, timestamp } from './common.ts';
+import { RetryPolicy } from './retry.ts';
 
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
@@ -18,7 +19,9 @@ const jobFields = {
   labels: labelMap.openapi({ description: "Worker labels a run of this job requires (copied to the run's required_labels)." }),
   timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
   priority: z.number().int().min(-1000).max(1000).openapi({ description: 'Higher runs first; equal priorities run oldest first.' }),
-  max_attempts: z.number().int().min(1).max(20).openapi({ description: 'Claims a run may get when workers are lost mid-run (agent failures are not retried).' }),
+  max_attempts: z.number().int().min(1).max(20).openapi({ description: 'Claims a run may get when workers are lost mid-run, without a retry policy (agent failures are then not retried).' }),
+  retry: RetryPolicy.nullable().openapi({ description: 'Retries of failed attempts, with backoff; null keeps the behaviour of max_attempts.' }),
+  max_concurrent_runs: z.number().int().min(1).max(10_000).nullable().openapi({ description: 'At most this many runs of the job held by workers at once; the rest wait queued. Null: no limit.' }),
 };
 
 export const JobCreate = z
@@ -36,6 +39,8 @@ export const JobCreate = z
     timeout_seconds: jobFields.timeout_seconds.default(1800),
     priority: jobFields.priority.default(0),
     max_attempts: jobFields.max_attempts.default(3),
+    retry: jobFields.retry.default(null),
+    max_concurrent_runs: jobFields.max_concurrent_runs.default(null),
   })
 
   .openapi('JobCreate');
@@ -56,6 +61,8 @@ export const JobUpdate = z
     timeout_seconds: jobFields.timeout_seconds,
     priority: jobFields.priority,
     max_attempts: jobFields.max_attempts,
+    retry: jobFields.retry,
+    max_concurrent_runs: jobFields.max_concurrent_runs,
   })
   .partial()
 
@@ -78,6 +85,8 @@ export const Job = z
     timeout_seconds: z.number().int(),
     priority: z.number().int(),
     max_attempts: z.number().int(),
+    retry: RetryPolicy.nullable(),
+    max_concurrent_runs: z.number().int().nullable(),
     created_at: timestamp,
     updated_at: timestamp,
   })

@@ -4,8 +4,12 @@ import { runStatuses } from './statuses.ts';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
 import { envMap, labelMap, nameList, timestamp } from './common.ts';
 import { MAX_TIMEOUT_SECONDS } from './jobs.ts';
+import { RetryPolicy } from './retry.ts';
 
 export const runStatus = z.enum(runStatuses);
+
+export const waitingReasons = ['retry_backoff', 'job_concurrency_limit', 'workspace_concurrency_limit'] as const;
+export type WaitingReason = (typeof waitingReasons)[number];
 
 export const RunCreate = z
   .object({
@@ -21,6 +25,7 @@ export const RunCreate = z
     timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).default(1800),
     priority: z.number().int().min(-1000).max(1000).default(0),
     max_attempts: z.number().int().min(1).max(20).default(3),
+    retry: RetryPolicy.nullable().default(null).openapi({ description: 'Retries of failed attempts, with backoff; null keeps the behaviour of max_attempts.' }),
   })
 
   .openapi('RunCreate');
@@ -58,6 +63,12 @@ export const Run = z
       .array(z.object({ name: z.string(), checksum_sha256: z.string() }))
       .nullable()
       .openapi({ description: 'The skills the run was given at its last claim, each with the checksum of the version it got; null before a claim.' }),
+    retry: RetryPolicy.nullable(),
+    available_at: timestamp.nullable().openapi({ description: 'A retried run waits queued until this instant before it can be claimed again.' }),
+    waiting_reason: z
+      .enum(waitingReasons)
+      .nullable()
+      .openapi({ description: 'Why a queued run is not being claimed yet: waiting for its retry, or its job or workspace holds its limit of concurrent runs. Null otherwise.' }),
     rerun_of: z.string().nullable().openapi({ description: 'The run this one re-runs with the same settings, if it is a re-run.' }),
     schedule_id: z.string().nullable().openapi({ description: 'The schedule that created the run, if one did.' }),
     scheduled_for: timestamp.nullable().openapi({ description: 'The instant of that schedule the run stands for.' }),

@@ -201,7 +201,16 @@ export const WorkerCompleteQuery = z.object({
     .openapi({ description: 'The original protocol\'s way to name the reporting worker; checked against the run\'s holder when no lease token is sent.' }),
 });
 
-export const WorkerCompleteResult = z.object({ status: z.enum(finalStatuses) }).openapi('WorkerCompleteResult');
+export const WorkerCompleteResult = z
+  .object({
+    status: z.enum(finalStatuses).openapi({ description: 'How the attempt ended, as recorded.' }),
+    retry_at: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "Set when the run's retry policy sent it back to the queue: the instant its next attempt may be claimed." }),
+  })
+  .openapi('WorkerCompleteResult');
 
 export type WorkerRegisterBody = z.input<typeof WorkerRegisterBody>;
 export type WorkerRegistered = z.infer<typeof WorkerRegistered>;

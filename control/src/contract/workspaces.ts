@@ -7,6 +7,13 @@ export const memberRole = z.enum(memberRoles).openapi({ description: 'owner > ad
 
 const workspaceName = z.string().trim().min(1).max(100);
 const description = z.string().max(10_000).nullable();
+const maxConcurrentRuns = z
+  .number()
+  .int()
+  .min(1)
+  .max(100_000)
+  .nullable()
+  .openapi({ description: "At most this many of the workspace's runs held by workers at once; the rest wait queued. Null: no limit." });
 
 export const slug = z
   .string()
@@ -20,6 +27,7 @@ export const WorkspaceCreate = z
     name: workspaceName,
     slug,
     description: description.optional(),
+    max_concurrent_runs: maxConcurrentRuns.optional(),
   })
   .openapi('WorkspaceCreate');
 
@@ -27,6 +35,7 @@ export const WorkspaceUpdate = z
   .object({
     name: workspaceName,
     description,
+    max_concurrent_runs: maxConcurrentRuns,
   })
   .partial()
   .openapi('WorkspaceUpdate');
@@ -37,6 +46,7 @@ export const Workspace = z
     name: z.string(),
     slug: z.string(),
     description: z.string().nullable(),
+    max_concurrent_runs: z.number().int().nullable(),
     created_at: timestamp,
     updated_at: timestamp,
   })

@@ -25,6 +25,8 @@ export function toJob(row: JobRow): Job {
     timeout_seconds: row.timeoutSeconds,
     priority: row.priority,
     max_attempts: row.maxAttempts,
+    retry: row.retry,
+    max_concurrent_runs: row.maxConcurrentRuns,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
@@ -50,6 +52,8 @@ export async function insertJob(db: Db, workspaceId: string, body: JobCreate): P
       timeoutSeconds: body.timeout_seconds,
       priority: body.priority,
       maxAttempts: body.max_attempts,
+      retry: body.retry,
+      maxConcurrentRuns: body.max_concurrent_runs,
       createdAt: now,
       updatedAt: now,
     })
@@ -90,6 +94,8 @@ export async function updateJob(db: Db, workspaceId: string, id: string, body: J
   if (body.timeout_seconds !== undefined) changes.timeoutSeconds = body.timeout_seconds;
   if (body.priority !== undefined) changes.priority = body.priority;
   if (body.max_attempts !== undefined) changes.maxAttempts = body.max_attempts;
+  if (body.retry !== undefined) changes.retry = body.retry;
+  if (body.max_concurrent_runs !== undefined) changes.maxConcurrentRuns = body.max_concurrent_runs;
   const [row] = await db
     .update(jobDefinitions)
     .set(changes)

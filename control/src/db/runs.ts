@@ -1,13 +1,14 @@
 // Run reads for the REST API; every change of a run goes through queue/transitions.ts.
 import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
-import type { Run, RunAttempt } from '../contract/runs.ts';
+import type { Run, RunAttempt, WaitingReason } from '../contract/runs.ts';
 import type { RunStatus } from '../contract/statuses.ts';
 import type { Cursor } from '../http/pagination.ts';
 import type { RunRow } from '../queue/transitions.ts';
 import type { Db } from './client.ts';
 import { jobRuns, runAttempts, workers } from './schema.ts';
 
-export function toRun(row: RunRow): Run {
+/** The run as the API shows it; `waiting` says why a queued run is not being claimed (see `waitingReasons`). */
+export function toRun(row: RunRow, waiting: WaitingReason | null = null): Run {
   return {
     id: row.id,
     workspace_id: row.workspaceId,
@@ -37,6 +38,9 @@ export function toRun(row: RunRow): Run {
     total_tokens: row.totalTokens,
     cost_usd: row.costUsd === null ? null : Number(row.costUsd),
     skills: row.skills,
+    retry: row.retry,
+    available_at: row.availableAt,
+    waiting_reason: row.status === 'queued' ? waiting : null,
     rerun_of: row.rerunOf,
     schedule_id: row.scheduleId,
     scheduled_for: row.scheduledFor,

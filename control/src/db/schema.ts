@@ -1,6 +1,7 @@
 // The D1 schema. Migrations in migrations/ are generated from this file; a test keeps them in step.
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { RetryPolicy } from '../contract/retry.ts';
 import { runStatuses } from '../contract/statuses.ts';
 
 // ISO-8601 UTC with milliseconds, e.g. 2026-11-25T06:29:50.123Z; sorts as text.
@@ -18,6 +19,8 @@ export const workspaces = sqliteTable('workspaces', {
   description: text('description'),
   // The API key that created it: a key held to one workspace may act in the ones it creates, too.
   createdByKey: text('created_by_key'),
+  // At most this many of its runs held by workers at once (null: no limit); the claim enforces it.
+  maxConcurrentRuns: integer('max_concurrent_runs'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -85,6 +88,9 @@ export const jobDefinitions = sqliteTable(
     timeoutSeconds: integer('timeout_seconds').notNull().default(1800),
     priority: integer('priority').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(3),
+    // Retries of failed attempts (copied to each run), and the most runs of this job held at once.
+    retry: json<RetryPolicy | null>('retry'),
+    maxConcurrentRuns: integer('max_concurrent_runs'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -135,6 +141,10 @@ export const jobRuns = sqliteTable(
     costUsd: text('cost_usd'),
     // The run this one re-runs (POST /runs/{id}/rerun), with the same settings.
     rerunOf: text('rerun_of'),
+    // How failed attempts are retried (null: only lost workers' runs, up to max_attempts, at once),
+    // and the instant a retried run may be claimed again (null: at once).
+    retry: json<RetryPolicy | null>('retry'),
+    availableAt: text('available_at'),
     // The skills the run was given at its last claim, [{name, checksum_sha256}] (null before a claim).
     skills: json<{ name: string; checksum_sha256: string }[] | null>('skills'),
     // The schedule and instant that created the run, for scheduled runs.
@@ -154,6 +164,8 @@ export const jobRuns = sqliteTable(
     index('ix_job_runs_schedule').on(t.scheduleId, t.status),
     // The overview's chart counts outcomes per hour of the last day.
     index('ix_job_runs_workspace_completed').on(t.workspaceId, t.completedAt),
+    // A job's concurrency limit counts its held runs.
+    index('ix_job_runs_job_status').on(t.jobDefinitionId, t.status),
   ],
 );
 

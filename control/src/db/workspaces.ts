@@ -17,6 +17,7 @@ export function toWorkspace(row: WorkspaceRow): Workspace {
     name: row.name,
     slug: row.slug,
     description: row.description,
+    max_concurrent_runs: row.maxConcurrentRuns,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
@@ -42,7 +43,7 @@ export async function insertWorkspaceWithOwner(db: Db, body: WorkspaceCreate, ow
     const [inserted] = await db.batch([
       db
         .insert(workspaces)
-        .values({ id, name: body.name, slug: body.slug, description: body.description ?? null, createdByKey: keyId, createdAt: now, updatedAt: now })
+        .values({ id, name: body.name, slug: body.slug, description: body.description ?? null, maxConcurrentRuns: body.max_concurrent_runs ?? null, createdByKey: keyId, createdAt: now, updatedAt: now })
         .returning(),
       db.insert(workspaceMembers).values({ id: newId(), workspaceId: id, userId: ownerId, role: 'owner', createdAt: now, updatedAt: now }),
     ]);
@@ -87,6 +88,7 @@ export async function updateWorkspace(db: Db, id: string, body: WorkspaceUpdate)
   const changes: Partial<WorkspaceRow> = { updatedAt: nowIso() };
   if (body.name !== undefined) changes.name = body.name;
   if (body.description !== undefined) changes.description = body.description;
+  if (body.max_concurrent_runs !== undefined) changes.maxConcurrentRuns = body.max_concurrent_runs;
   try {
     const [row] = await db.update(workspaces).set(changes).where(eq(workspaces.id, id)).returning();
     return row && { ok: true, row };

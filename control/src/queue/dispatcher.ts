@@ -40,6 +40,9 @@ export class Dispatcher extends DurableObject<Env> {
   private readonly parkedSignals = new Map<string, Set<ParkedSignal>>();
   private readonly pendingCancels = new Map<string, Set<string>>();
   private readonly streams = new Map<string, { keyId: string; until: number }>();
+  /** When retried runs' backoffs end (epoch ms), and the timer for the first of them. */
+  private wakeups: number[] = [];
+  private wakeTimer: ReturnType<typeof setTimeout> | null = null;
 
   private get runs(): RunContext {
     return { env: this.env, defer: (work) => this.ctx.waitUntil(work) };
@@ -86,6 +89,28 @@ export class Dispatcher extends DurableObject<Env> {
     for (const parked of this.parkedClaims) parked.wake();
     this.parkedClaims.clear();
     return woken;
+  }
+
+  /**
+   * A retried run becomes claimable in `ms`: parked claimers are woken then. Wake-ups live as long as
+   * this instance, as parked claims do; a worker's next claim finds the run if both are gone.
+   */
+  wakeAfter(ms: number): void {
+    this.wakeups.push(Date.now() + ms);
+    this.scheduleWakeup();
+  }
+
+  private scheduleWakeup(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    if (this.wakeups.length === 0) return;
+    const next = Math.min(...this.wakeups);
+    this.wakeTimer = setTimeout(() => {
+      const now = Date.now();
+      this.wakeups = this.wakeups.filter((at) => at > now);
+      this.workAvailable();
+      this.scheduleWakeup();
+    }, Math.max(0, next - Date.now()));
   }
 
   /** Waits for cancel requests addressed to one worker's runs. */
@@ -152,6 +177,7 @@ export class Dispatcher extends DurableObject<Env> {
     await this.rememberWorkspace(workspaceId);
     const reaped = await reap(this.runs, workspaceId);
     if (reaped.requeued.length > 0) this.workAvailable();
+    for (const run of reaped.requeued) if (run.wait_ms !== null && run.wait_ms > 0) this.wakeAfter(run.wait_ms);
     return reaped;
   }
 

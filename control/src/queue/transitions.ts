@@ -4,9 +4,10 @@
 // change the run's hub is told (retried); before D1 takes a lease back, the hub stops accepting it.
 import { getTableColumns } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
-import type { RunCreate } from '../contract/runs.ts';
+import type { RunCreate, WaitingReason } from '../contract/runs.ts';
 import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.ts';
 import { heartbeatSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
+import { retries, retryDelaySeconds, type RetryPolicy } from '../contract/retry.ts';
 import { openDb } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
@@ -81,6 +82,7 @@ export async function enqueueJobRun(ctx: RunContext, job: JobRow): Promise<RunRo
     timeoutSeconds: job.timeoutSeconds,
     priority: job.priority,
     maxAttempts: job.maxAttempts,
+    retry: job.retry,
   });
 }
 
@@ -100,6 +102,7 @@ export async function enqueueAdHocRun(ctx: RunContext, workspaceId: string, body
     timeoutSeconds: body.timeout_seconds,
     priority: body.priority,
     maxAttempts: body.max_attempts,
+    retry: body.retry,
   });
 }
 
@@ -120,6 +123,7 @@ export async function enqueueRerun(ctx: RunContext, original: RunRow): Promise<R
     timeoutSeconds: original.timeoutSeconds,
     priority: original.priority,
     maxAttempts: original.maxAttempts,
+    retry: original.retry,
     rerunOf: original.id,
   });
 }
@@ -151,10 +155,10 @@ export interface ScheduledRun {
 // make a second run for it (the fire's row is written in the same batch, see schedules/fire.ts).
 const ENQUEUE_SCHEDULED = `
 INSERT INTO job_runs (id, workspace_id, job_definition_id, status, name, task_prompt, agent_type, agent_config, mcp_servers,
-                      env_vars, credential_ids, skill_ids, required_labels, timeout_seconds, priority, max_attempts,
+                      env_vars, credential_ids, skill_ids, required_labels, timeout_seconds, priority, max_attempts, retry,
                       schedule_id, scheduled_for, created_at, updated_at)
 SELECT ?1, j.workspace_id, j.id, 'queued', j.name, j.task_prompt, j.agent_type, j.agent_config, j.mcp_servers,
-       j.env_vars, j.credential_ids, j.skill_ids, j.labels, j.timeout_seconds, j.priority, j.max_attempts,
+       j.env_vars, j.credential_ids, j.skill_ids, j.labels, j.timeout_seconds, j.priority, j.max_attempts, j.retry,
        ?2, ?3, ${NOW}, ${NOW}
   FROM job_definitions j
  WHERE j.id = ?4 AND j.workspace_id = ?5
@@ -180,23 +184,43 @@ export interface ClaimRequest {
 export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
 
 // A run is eligible when every one of its required labels is among the worker's labels (subset
-// match); higher priority first, then oldest first (rowid breaks ties within a millisecond). The
-// outer `status = 'queued'` re-check makes the UPDATE the arbiter, so two claimers can never both
-// take one run.
+// match) and any retry backoff has passed; higher priority first, then oldest first (rowid breaks
+// ties within a millisecond). Concurrency limits are counted here too, so no two claims can together
+// exceed them: runs of a job (or workspace) already holding its limit are passed over, and within
+// one claim a job's runs (and the workspace's) are ranked so the claim takes no more than the slots
+// left. Only the first CANDIDATES_BEYOND_MAX eligible runs past the claim's size are ranked, keeping
+// the claim cheap under a deep queue; a limit can then leave a claim short, never over. The outer
+// `status = 'queued'` re-check makes the UPDATE the arbiter, so two claimers can never both take one run.
+const CANDIDATES_BEYOND_MAX = 100;
 const CLAIM = `
 UPDATE job_runs
    SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5,
        lease_token = lower(hex(randomblob(16))), lease_expires_at = ${nowPlus('?4')},
-       started_at = NULL, updated_at = ${NOW}
+       started_at = NULL, available_at = NULL, updated_at = ${NOW}
  WHERE status = 'queued' AND id IN (
-       SELECT r.id FROM job_runs r
-        WHERE r.workspace_id = ?2 AND r.status = 'queued'
-          AND NOT EXISTS (
-                SELECT 1 FROM json_each(r.required_labels) need
-                 WHERE NOT EXISTS (
-                       SELECT 1 FROM json_each((SELECT labels FROM workers WHERE id = ?1)) have
-                        WHERE have.key = need.key AND have.value = need.value))
-        ORDER BY r.priority DESC, r.created_at, r.rowid
+       SELECT ranked.id FROM (
+              SELECT fits.id, fits.priority, fits.created_at, fits.rid,
+                     ROW_NUMBER() OVER (ORDER BY fits.priority DESC, fits.created_at, fits.rid) AS workspace_rank
+                FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.job_definition_id ORDER BY c.priority DESC, c.created_at, c.rid) AS job_rank
+                        FROM (SELECT r.id, r.priority, r.created_at, r.rowid AS rid, r.job_definition_id, j.max_concurrent_runs AS job_limit
+                                FROM job_runs r LEFT JOIN job_definitions j ON j.id = r.job_definition_id
+                               WHERE r.workspace_id = ?2 AND r.status = 'queued'
+                                 AND (r.available_at IS NULL OR r.available_at <= ${NOW})
+                                 AND NOT EXISTS (
+                                       SELECT 1 FROM json_each(r.required_labels) need
+                                        WHERE NOT EXISTS (
+                                              SELECT 1 FROM json_each((SELECT labels FROM workers WHERE id = ?1)) have
+                                               WHERE have.key = need.key AND have.value = need.value))
+                                 AND (j.max_concurrent_runs IS NULL
+                                      OR (SELECT COUNT(*) FROM job_runs h WHERE h.job_definition_id = r.job_definition_id AND h.${HELD}) < j.max_concurrent_runs)
+                               ORDER BY r.priority DESC, r.created_at, r.rowid
+                               LIMIT ?3 + ${CANDIDATES_BEYOND_MAX}) c) fits
+               WHERE fits.job_limit IS NULL
+                  OR fits.job_rank + (SELECT COUNT(*) FROM job_runs h WHERE h.job_definition_id = fits.job_definition_id AND h.${HELD}) <= fits.job_limit) ranked
+        WHERE (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2) IS NULL
+           OR ranked.workspace_rank + (SELECT COUNT(*) FROM job_runs h WHERE h.workspace_id = ?2 AND h.${HELD})
+              <= (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2)
+        ORDER BY ranked.priority DESC, ranked.created_at, ranked.rid
         LIMIT ?3)
    AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?6)
 RETURNING *, rowid AS queue_position`;
@@ -242,6 +266,35 @@ export async function recordGivenSkills(ctx: RunContext, given: { runId: string;
   if (given.length === 0) return;
   const d1 = ctx.env.DB;
   await d1.batch(given.map((g) => d1.prepare(`UPDATE job_runs SET skills = ?3 WHERE id = ?1 AND lease_token = ?2`).bind(g.runId, g.leaseToken, JSON.stringify(g.skills))));
+}
+
+// Why queued runs wait: their backoff, or a limit their job or the workspace holds (what CLAIM checks).
+const LIMITS = `
+SELECT 'job' AS scope, j.id, j.max_concurrent_runs AS max,
+       (SELECT COUNT(*) FROM job_runs h WHERE h.job_definition_id = j.id AND h.${HELD}) AS held
+  FROM job_definitions j
+ WHERE j.workspace_id = ?1 AND j.max_concurrent_runs IS NOT NULL AND j.id IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT 'workspace', w.id, w.max_concurrent_runs,
+       (SELECT COUNT(*) FROM job_runs h WHERE h.workspace_id = w.id AND h.${HELD})
+  FROM workspaces w
+ WHERE w.id = ?1 AND w.max_concurrent_runs IS NOT NULL`;
+
+/** For each queued run among `rows`, why it is not being claimed yet, if a reason is known. */
+export async function waitingReasons(env: Env, workspaceId: string, rows: RunRow[]): Promise<Map<string, WaitingReason>> {
+  const reasons = new Map<string, WaitingReason>();
+  const queued = rows.filter((r) => r.status === 'queued');
+  if (queued.length === 0) return reasons;
+  const jobs = [...new Set(queued.map((r) => r.jobDefinitionId).filter((id) => id !== null))];
+  const { results } = await env.DB.prepare(LIMITS).bind(workspaceId, JSON.stringify(jobs)).all<{ scope: 'job' | 'workspace'; id: string; max: number; held: number }>();
+  const full = new Set(results.filter((l) => l.held >= l.max).map((l) => `${l.scope}:${l.id}`));
+  const now = new Date().toISOString();
+  for (const run of queued) {
+    if (run.availableAt !== null && run.availableAt > now) reasons.set(run.id, 'retry_backoff');
+    else if (run.jobDefinitionId !== null && full.has(`job:${run.jobDefinitionId}`)) reasons.set(run.id, 'job_concurrency_limit');
+    else if (full.has(`workspace:${workspaceId}`)) reasons.set(run.id, 'workspace_concurrency_limit');
+  }
+  return reasons;
 }
 
 // ---- start and the lease check ------------------------------------------------------------------
@@ -373,7 +426,15 @@ export interface Completion {
   usage?: { input_tokens: number | null; output_tokens: number | null; total_tokens: number | null; cost_usd: number | null } | undefined;
 }
 
-export type CompleteResult = { ok: true; status: FinalStatus; workerId: string } | { ok: false };
+/** `status` is how the attempt ended; `retryAt` is set when the run went back to the queue for another. */
+export type CompleteResult = { ok: true; status: FinalStatus; workerId: string; retryAt: string | null } | { ok: false };
+
+// Usage adds up over a run's attempts: every attempt's tokens were spent.
+const ADD_USAGE = `
+       input_tokens = CASE WHEN ?8 IS NULL THEN input_tokens ELSE COALESCE(input_tokens, 0) + ?8 END,
+       output_tokens = CASE WHEN ?9 IS NULL THEN output_tokens ELSE COALESCE(output_tokens, 0) + ?9 END,
+       total_tokens = CASE WHEN ?10 IS NULL THEN total_tokens ELSE COALESCE(total_tokens, 0) + ?10 END,
+       cost_usd = CASE WHEN ?11 IS NULL THEN cost_usd ELSE CAST(COALESCE(CAST(cost_usd AS REAL), 0) + CAST(?11 AS REAL) AS TEXT) END`;
 
 const COMPLETE = `
 UPDATE job_runs
@@ -383,11 +444,22 @@ UPDATE job_runs
                              WHEN ?4 = 'failed' THEN COALESCE(?7, 'agent_failed')
                              WHEN ?4 = 'timeout' THEN 'timeout'
                              ELSE 'cancelled_by_worker' END,
-       result = ?5, exit_code = ?6,
-       input_tokens = ?8, output_tokens = ?9, total_tokens = ?10, cost_usd = ?11,
+       result = ?5, exit_code = ?6, ${ADD_USAGE},
        completed_at = ${NOW}, updated_at = ${NOW}, lease_token = NULL, lease_expires_at = NULL
  WHERE id = ?1 AND workspace_id = ?2 AND lease_token = ?3 AND ${HELD}
 RETURNING status, worker_id, updated_at`;
+
+const RETRY_POLICY = `SELECT retry, attempt FROM job_runs WHERE id = ?1 AND workspace_id = ?2 AND lease_token = ?3 AND ${HELD}`;
+
+// The attempt failed and the run's policy retries it: back to the queue, claimable after the backoff
+// (?12 seconds), unless a cancel was requested meanwhile (then COMPLETE records the cancel).
+const RETRY = `
+UPDATE job_runs
+   SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL, fencing = 'token',
+       started_at = NULL, result = NULL, exit_code = NULL, failure_reason = NULL, ${ADD_USAGE},
+       available_at = ${nowPlus('?12')}, updated_at = ${NOW}
+ WHERE id = ?1 AND workspace_id = ?2 AND lease_token = ?3 AND ${HELD} AND cancel_requested_at IS NULL
+RETURNING worker_id, attempt, available_at, ${msUntil('available_at')} AS wait_ms, updated_at`;
 
 const END_ATTEMPT = `
 UPDATE run_attempts SET ended_at = ${NOW}, outcome = ?3, detail = ?4
@@ -395,34 +467,62 @@ UPDATE run_attempts SET ended_at = ${NOW}, outcome = ?3, detail = ?4
 
 const FREE_WORKER = `UPDATE workers SET updated_at = ${NOW}, ${WORKER_STATE} WHERE id = ?1`;
 
-/** Records a run's final status reported by the worker holding it; a cancel request always wins. */
+/**
+ * Records how the worker's attempt ended. A cancel request always wins; a failed or timed-out attempt
+ * that the run's retry policy covers sends the run back to the queue for its next attempt, claimable
+ * after the backoff; otherwise the status is the run's final one.
+ */
 export async function complete(ctx: RunContext, workspaceId: string, runId: string, fence: Fence, done: Completion): Promise<CompleteResult> {
   const d1 = ctx.env.DB;
   const token = 'token' in fence ? fence.token : (await checkLease(ctx, workspaceId, runId, fence))?.leaseToken;
   if (!token) return { ok: false };
+  const held = await d1.prepare(RETRY_POLICY).bind(runId, workspaceId, token).first<{ retry: string | null; attempt: number }>();
+  if (!held) return { ok: false };
   await revokeLeases(ctx.env, [{ id: runId, token }]);
   const u = done.usage;
+  const params = [
+    runId,
+    workspaceId,
+    token,
+    done.status,
+    done.result,
+    done.exitCode,
+    done.reason ?? null,
+    u?.input_tokens ?? null,
+    u?.output_tokens ?? null,
+    u?.total_tokens ?? null,
+    u?.cost_usd === null || u?.cost_usd === undefined ? null : String(u.cost_usd),
+  ];
+  const policy = held.retry === null ? null : (JSON.parse(held.retry) as RetryPolicy);
+  if ((done.status === 'failed' || done.status === 'timeout') && retries(policy, done.status, held.attempt)) {
+    const retried = await d1
+      .prepare(RETRY)
+      .bind(...params, retryDelaySeconds(policy!, held.attempt))
+      .first<{ worker_id: string; attempt: number; available_at: string; wait_ms: number; updated_at: string }>();
+    if (retried) {
+      await d1.batch([d1.prepare(END_ATTEMPT).bind(runId, token, done.status, done.error), d1.prepare(FREE_WORKER).bind(retried.worker_id)]);
+      const waitSeconds = Math.max(0, Math.round(retried.wait_ms / 1000));
+      announce(ctx, { id: runId, workspaceId }, 'queued', retried.updated_at, `attempt ${retried.attempt} ${done.status}; retrying in ${waitSeconds} s (attempt ${retried.attempt + 1} of ${policy!.max_attempts})`);
+      wakeClaimersAfter(ctx, workspaceId, retried.wait_ms);
+      return { ok: true, status: done.status, workerId: retried.worker_id, retryAt: retried.available_at };
+    }
+  }
   const updated = await d1
     .prepare(COMPLETE)
-    .bind(
-      runId,
-      workspaceId,
-      token,
-      done.status,
-      done.result,
-      done.exitCode,
-      done.reason ?? null,
-      u?.input_tokens ?? null,
-      u?.output_tokens ?? null,
-      u?.total_tokens ?? null,
-      u?.cost_usd === null || u?.cost_usd === undefined ? null : String(u.cost_usd),
-    )
+    .bind(...params)
     .first<{ status: FinalStatus; worker_id: string; updated_at: string }>();
   if (!updated) return { ok: false };
   // The run's row is the arbiter above; these two only tidy history and the worker's state.
   await d1.batch([d1.prepare(END_ATTEMPT).bind(runId, token, updated.status, done.error), d1.prepare(FREE_WORKER).bind(updated.worker_id)]);
   announce(ctx, { id: runId, workspaceId }, updated.status, updated.updated_at);
-  return { ok: true, status: updated.status, workerId: updated.worker_id };
+  return { ok: true, status: updated.status, workerId: updated.worker_id, retryAt: null };
+}
+
+/** Parked claimers try again once a retried run's backoff has passed. */
+function wakeClaimersAfter(ctx: RunContext, workspaceId: string, ms: number): void {
+  const wake = ctx.env.DISPATCHER.get(ctx.env.DISPATCHER.idFromName(workspaceId)).wakeAfter(Math.max(0, ms));
+  if (ctx.defer) ctx.defer(wake);
+  else void wake.catch(() => undefined);
 }
 
 /** A claimed run that cannot be sent to its worker (its credential is gone): it fails before it starts. */
@@ -477,7 +577,8 @@ export async function release(ctx: RunContext, workspaceId: string, workerId: st
 }
 
 export interface Reaped {
-  requeued: { id: string; attempt: number; updated_at: string }[];
+  /** `wait_ms`: how long a retried run waits before it can be claimed (null: at once). */
+  requeued: { id: string; attempt: number; updated_at: string; wait_ms: number | null }[];
   ended: { id: string; status: FinalStatus; failure_reason: string; updated_at: string }[];
 }
 
@@ -487,7 +588,7 @@ const CANCEL_IGNORED = `${HELD} AND cancel_requested_at < ${nowMinus('?3')}`;
 const DUE = `(${EXPIRED}) OR (${OVERDUE}) OR (${CANCEL_IGNORED})`;
 
 const CANDIDATES = `
-SELECT id, lease_token AS token FROM job_runs
+SELECT id, lease_token AS token, retry, attempt FROM job_runs
  WHERE workspace_id = ?1 AND (?2 IS NULL OR worker_id = ?2) AND (${DUE})`;
 
 // Statements below act only on the candidates (?2, a JSON list of ids) whose hubs have stopped
@@ -501,12 +602,17 @@ UPDATE run_attempts SET ended_at = ${NOW},
                     FROM job_runs r WHERE r.lease_token = run_attempts.lease_token)
  WHERE ended_at IS NULL AND lease_token IN (SELECT lease_token FROM job_runs WHERE ${PICKED} AND (${DUE}))`;
 
-// A lost worker's run goes back to the queue for another attempt unless it was being cancelled.
+// A lost worker's run goes back to the queue for another attempt unless it was being cancelled:
+// without a retry policy at once, up to max_attempts; with one, when the policy retries lost workers
+// (?3: run id → seconds of backoff, for the runs it retries).
+const BACKOFF = `json_extract(?3, '$."' || id || '"')`;
 const REQUEUE = `
 UPDATE job_runs SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
-       fencing = 'token', started_at = NULL, updated_at = ${NOW}
- WHERE ${PICKED} AND (${EXPIRED}) AND attempt < max_attempts AND cancel_requested_at IS NULL
-RETURNING id, attempt, updated_at`;
+       fencing = 'token', started_at = NULL, updated_at = ${NOW},
+       available_at = CASE WHEN retry IS NULL THEN NULL ELSE ${nowPlus(BACKOFF)} END
+ WHERE ${PICKED} AND (${EXPIRED}) AND cancel_requested_at IS NULL
+   AND ((retry IS NULL AND attempt < max_attempts) OR (retry IS NOT NULL AND ${BACKOFF} IS NOT NULL))
+RETURNING id, attempt, updated_at, ${msUntil('available_at')} AS wait_ms`;
 
 const END = `
 UPDATE job_runs
@@ -542,7 +648,7 @@ export async function markSilentWorkersOffline(env: Env, workspaceId: string): P
 export async function reap(ctx: RunContext, workspaceId: string, workerId: string | null = null): Promise<Reaped> {
   const d1 = ctx.env.DB;
   const { backstopGraceSeconds, workerOfflineSeconds } = await loadConfig(ctx.env);
-  const [due] = await d1.batch<{ id: string; token: string }>([
+  const [due] = await d1.batch<{ id: string; token: string; retry: string | null; attempt: number }>([
     d1.prepare(CANDIDATES).bind(workspaceId, workerId, backstopGraceSeconds),
     d1.prepare(MARK_OFFLINE).bind(workspaceId, workerOfflineSeconds),
   ]);
@@ -552,9 +658,14 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
   const revoked = await revokeLeases(ctx.env, candidates);
   if (revoked.length === 0) return { requeued: [], ended: [] };
   const picked = JSON.stringify(revoked.map((r) => r.id));
+  const backoffs: Record<string, number> = {};
+  for (const run of candidates) {
+    const policy = run.retry === null ? null : (JSON.parse(run.retry) as RetryPolicy);
+    if (policy && retries(policy, 'worker_lost', run.attempt)) backoffs[run.id] = retryDelaySeconds(policy, run.attempt);
+  }
   const [, requeued, ended] = await d1.batch<Record<string, unknown>>([
     d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId, picked, backstopGraceSeconds),
-    d1.prepare(REQUEUE).bind(workspaceId, picked),
+    d1.prepare(REQUEUE).bind(workspaceId, picked, JSON.stringify(backoffs)),
     d1.prepare(END).bind(workspaceId, picked, backstopGraceSeconds),
     d1.prepare(FREE_WORKERS).bind(workspaceId),
   ]);
@@ -566,7 +677,9 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
   const kept = revoked.filter((r) => !taken.has(r.id));
   await Promise.all([
     ...kept.map((r) => tellHub(ctx.env, r.id, (hub) => hub.restoreLease(r.token))),
-    ...reaped.requeued.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, 'queued', r.updated_at, `worker lost; run requeued for attempt ${r.attempt + 1}`)),
+    ...reaped.requeued.map((r) =>
+      announce({ env: ctx.env }, { id: r.id, workspaceId }, 'queued', r.updated_at, `worker lost; run requeued for attempt ${r.attempt + 1}${r.wait_ms === null ? '' : ` in ${Math.round(Math.max(0, r.wait_ms) / 1000)} s`}`),
+    ),
     ...reaped.ended.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, r.status, r.updated_at, `run ended by the control plane: ${r.failure_reason}`)),
   ]);
   return reaped;

@@ -13,7 +13,7 @@ import { dispatcherFor, runHubFor } from '../queue/notify.ts';
 import { mintStreamTicket } from '../auth/tickets.ts';
 import { loadConfig } from '../config.ts';
 import { MAX_STREAMS_PER_KEY } from '../limits.ts';
-import { enqueueAdHocRun, enqueueRerun, requestCancel } from '../queue/transitions.ts';
+import { enqueueAdHocRun, enqueueRerun, requestCancel, waitingReasons } from '../queue/transitions.ts';
 import { runContext } from '../http/run-context.ts';
 
 const tags = ['Runs'];
@@ -31,8 +31,11 @@ export const runRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, job_id, status } = c.req.valid('query');
-      const rows = await listRuns(openDb(c.env.DB), c.get('auth').workspaceId, { jobId: job_id, status }, limit, decodeCursor(cursor));
-      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toRun), 200);
+      const { workspaceId } = c.get('auth');
+      const rows = await listRuns(openDb(c.env.DB), workspaceId, { jobId: job_id, status }, limit, decodeCursor(cursor));
+      const page = paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id }));
+      const waiting = await waitingReasons(c.env, workspaceId, page);
+      return c.json(page.map((r) => toRun(r, waiting.get(r.id))), 200);
     },
   )
   .openapi(
@@ -64,9 +67,11 @@ export const runRoutes = createRouter()
       responses: { 200: jsonResponse(Run, 'The run'), ...errorResponses },
     }),
     async (c) => {
-      const row = await findRun(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').run_id);
+      const { workspaceId } = c.get('auth');
+      const row = await findRun(openDb(c.env.DB), workspaceId, c.req.valid('param').run_id);
       if (!row) throw notFound('Run');
-      return c.json(toRun(row), 200);
+      const waiting = await waitingReasons(c.env, workspaceId, [row]);
+      return c.json(toRun(row, waiting.get(row.id)), 200);
     },
   )
   .openapi(

@@ -160,7 +160,9 @@ export const workerRoutes = createRouter()
       const { workspaceId, keyId } = c.get('auth');
       const left = await release(runContext(c), workspaceId, c.req.valid('json').worker_id, keyId);
       if (!left.known) throw workerUnknown();
-      if (left.released.requeued.length > 0) await dispatcherFor(c.env, workspaceId).workAvailable();
+      const dispatcher = dispatcherFor(c.env, workspaceId);
+      if (left.released.requeued.length > 0) await dispatcher.workAvailable();
+      for (const run of left.released.requeued) if (run.wait_ms !== null && run.wait_ms > 0) await dispatcher.wakeAfter(run.wait_ms);
       return c.json({ status: 'offline' as const, released: left.released.requeued.length + left.released.ended.length }, 200);
     },
   )
@@ -289,6 +291,6 @@ export const workerRoutes = createRouter()
         usage: body.usage,
       });
       if (!done.ok) throw notHolder(fence);
-      return c.json({ status: done.status }, 200);
+      return c.json({ status: done.status, retry_at: done.retryAt }, 200);
     },
   );

@@ -109,7 +109,7 @@ export const workspacesRoutes = createRouter()
       method: 'put',
       path: '/workspaces/{workspace_id}',
       tags,
-      summary: "Rename a workspace or change its description (admin); the slug and id don't change",
+      summary: "Rename a workspace, change its description or its limit of concurrent runs (admin); the slug and id don't change",
       request: { params: workspacePath, ...jsonBody(WorkspaceUpdate) },
       responses: { 200: jsonResponse(Workspace, 'The updated workspace'), ...errorResponses },
     }),
