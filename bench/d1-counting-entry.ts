@@ -1,6 +1,6 @@
 // A benchmark-only Worker entry: the real control plane, with every D1 statement it executes counted
 // (the app's routes and both Durable Objects share this isolate's counter). GET /api/__bench/d1 reads it.
-import worker, { Dispatcher as RealDispatcher, RunHub as RealRunHub, Scheduler as RealScheduler, WorkspaceFeed } from '../control/src/index.ts';
+import worker, { Dispatcher as RealDispatcher, RunHub as RealRunHub, Scheduler as RealScheduler, WebhookSender, WorkspaceFeed } from '../control/src/index.ts';
 import type { Env } from '../control/src/env.ts';
 
 const executed: { at: number; sql: string }[] = [];
@@ -66,4 +66,4 @@ export class Scheduler extends RealScheduler {
   }
 }
 
-export { WorkspaceFeed };
+export { WebhookSender, WorkspaceFeed };

@@ -1,7 +1,7 @@
 // A benchmark-only Worker entry: the real control plane, plus bare routes under /api/__bench/ that each
 // do one part of what POST /runs or a claim does, so bench/create-run.ts and bench/dispatch.ts can price
 // the parts one by one.
-import worker, { Dispatcher, RunHub, Scheduler, WorkspaceFeed } from '../control/src/index.ts';
+import worker, { Dispatcher, RunHub, Scheduler, WebhookSender, WorkspaceFeed } from '../control/src/index.ts';
 import type { Env } from '../control/src/env.ts';
 import { findMemberRole } from '../control/src/db/findCaller.ts';
 import type { ClaimResult } from '../control/src/queue/transitions.ts';
@@ -42,4 +42,4 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-export { Dispatcher, RunHub, Scheduler, WorkspaceFeed };
+export { Dispatcher, RunHub, Scheduler, WebhookSender, WorkspaceFeed };

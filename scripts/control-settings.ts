@@ -12,6 +12,8 @@ export const CONTROL_SETTINGS = [
   'ORCH_WORKER_HEARTBEAT_TIMEOUT',
   'ORCH_BACKSTOP_GRACE_SECONDS',
   'ORCH_LOG_RETENTION_DAYS',
+  'ORCH_WEBHOOK_ALLOW_PRIVATE',
+  'ORCH_WEBHOOK_RETRY_SECONDS',
 ] as const satisfies readonly (keyof Env)[];
 
 export type ControlSetting = (typeof CONTROL_SETTINGS)[number];

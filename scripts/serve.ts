@@ -118,7 +118,9 @@ async function main(): Promise<void> {
   let served: Awaited<ReturnType<typeof serve>>;
   try {
     // Settings travel in memory to the runtime, never on a command line where `ps` would show them.
-    const vars = controlSettings().values as Record<string, string>;
+    // Local receivers are the norm on a developer's machine: webhooks may target loopback here unless
+    // .dev.vars or the environment says otherwise.
+    const vars = { ORCH_WEBHOOK_ALLOW_PRIVATE: 'true', ...(controlSettings().values as Record<string, string>) };
     served = await serve({ host: values.host, port: Number(values.port), state: resolve(REPO_ROOT, values['persist-to']), vars, ...(values.entry ? { entry: values.entry } : {}) });
   } catch (err) {
     if (!(err instanceof MiniflareCoreError)) throw err;

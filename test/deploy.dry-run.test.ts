@@ -19,7 +19,7 @@ describe('wrangler deploy --dry-run', () => {
         encoding: 'utf8',
       });
       expect(result.status, result.stderr + result.stdout).toBe(0);
-      for (const binding of ['env.DISPATCHER (Dispatcher)', 'env.RUN_HUB (RunHub)', 'env.SCHEDULER (Scheduler)', 'env.WORKSPACE_FEED (WorkspaceFeed)', 'env.DB', 'env.ARTIFACTS', 'env.ASSETS']) expect(result.stdout).toContain(binding);
+      for (const binding of ['env.DISPATCHER (Dispatcher)', 'env.RUN_HUB (RunHub)', 'env.SCHEDULER (Scheduler)', 'env.WORKSPACE_FEED (WorkspaceFeed)', 'env.WEBHOOK_SENDER (WebhookSender)', 'env.DB', 'env.ARTIFACTS', 'env.ASSETS']) expect(result.stdout).toContain(binding);
       const bundle = readFileSync(join(out, 'index.js'));
       const exported = /export\s*\{([^}]*)\}\s*;?\s*(\/\/# sourceMappingURL=.*)?\s*$/.exec(bundle.toString('utf8'))?.[1] ?? '';
       expect(exported).toMatch(/\bDispatcher\b/);

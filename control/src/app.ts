@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { runRoutes } from './routes/runs.ts';
 import { credentialsRoutes } from './routes/credentials.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { schedulesRoutes } from './routes/schedules.ts';
 import { workspacesRoutes } from './routes/workspaces.ts';
 import { usersRoutes } from './routes/users.ts';
@@ -122,6 +123,7 @@ export function createApp() {
     .route('/', jobRoutes)
     .route('/', runRoutes)
     .route('/', credentialsRoutes)
+    .route('/', webhookRoutes)
     .route('/', schedulesRoutes)
     .route('/', workspacesRoutes)
     .route('/', usersRoutes)

@@ -22,6 +22,10 @@ export interface Config {
   workerOfflineSeconds: number;
   /** How long past its timeout, or after a cancel request, a held run may go on before the control plane ends it. */
   backstopGraceSeconds: number;
+  /** Whether webhooks may target loopback and private addresses (local receivers under `make run`). */
+  webhookAllowPrivate: boolean;
+  /** The waits before each retry of a webhook delivery, in seconds; after the last, it has failed. */
+  webhookRetrySeconds: number[];
 }
 
 export class ConfigError extends Error {
@@ -38,6 +42,8 @@ export class ConfigError extends Error {
 /** A worker silent this long is shown offline (the original's ORCH_WORKER_HEARTBEAT_TIMEOUT). */
 export const DEFAULT_WORKER_OFFLINE_SECONDS = 90;
 export const DEFAULT_BACKSTOP_GRACE_SECONDS = 60;
+/** Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — eight tries over about 28 hours. */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
 
 const seconds = (fallback: number) =>
   z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(86_400, 'must be at most 86400').default(fallback);
@@ -56,6 +62,13 @@ const envSchema = z.object({
   // The original Flight Control's name for it, so its deployments keep their setting.
   ORCH_WORKER_HEARTBEAT_TIMEOUT: seconds(DEFAULT_WORKER_OFFLINE_SECONDS),
   ORCH_BACKSTOP_GRACE_SECONDS: seconds(DEFAULT_BACKSTOP_GRACE_SECONDS),
+  ORCH_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false', '1', '0'], { message: "must be 'true' or 'false'" }).default('false'),
+  ORCH_WEBHOOK_RETRY_SECONDS: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be a comma-separated list of whole seconds, e.g. 5,300,1800')
+    .transform((list) => list.split(',').map(Number))
+    .refine((list) => list.length <= 20 && list.every((s) => s <= 7 * 86_400), 'must list at most 20 waits of at most 604800 s')
+    .optional(),
 });
 
 export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Promise<Config> {
@@ -67,6 +80,8 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     ORCH_LEASE_SECONDS: env.ORCH_LEASE_SECONDS || undefined,
     ORCH_WORKER_HEARTBEAT_TIMEOUT: env.ORCH_WORKER_HEARTBEAT_TIMEOUT || undefined,
     ORCH_BACKSTOP_GRACE_SECONDS: env.ORCH_BACKSTOP_GRACE_SECONDS || undefined,
+    ORCH_WEBHOOK_ALLOW_PRIVATE: env.ORCH_WEBHOOK_ALLOW_PRIVATE || undefined,
+    ORCH_WEBHOOK_RETRY_SECONDS: env.ORCH_WEBHOOK_RETRY_SECONDS || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -87,6 +102,8 @@ export async function parseConfig(env: Partial<Record<keyof Env, unknown>>): Pro
     leaseSeconds: parsed.data.ORCH_LEASE_SECONDS,
     workerOfflineSeconds: parsed.data.ORCH_WORKER_HEARTBEAT_TIMEOUT,
     backstopGraceSeconds: parsed.data.ORCH_BACKSTOP_GRACE_SECONDS,
+    webhookAllowPrivate: parsed.data.ORCH_WEBHOOK_ALLOW_PRIVATE === 'true' || parsed.data.ORCH_WEBHOOK_ALLOW_PRIVATE === '1',
+    webhookRetrySeconds: parsed.data.ORCH_WEBHOOK_RETRY_SECONDS ?? DEFAULT_WEBHOOK_RETRY_SECONDS,
   };
 }
 

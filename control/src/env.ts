@@ -5,6 +5,7 @@ import type { RunHub } from './logs/run-hub.ts';
 import type { Dispatcher } from './queue/dispatcher.ts';
 import type { Scheduler } from './schedules/scheduler.ts';
 import type { WorkspaceFeed } from './feed/workspace-feed.ts';
+import type { WebhookSender } from './webhooks/sender.ts';
 
 export interface Env {
   DB: D1Database;
@@ -14,6 +15,7 @@ export interface Env {
   RUN_HUB: DurableObjectNamespace<RunHub>;
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   WORKSPACE_FEED: DurableObjectNamespace<WorkspaceFeed>;
+  WEBHOOK_SENDER: DurableObjectNamespace<WebhookSender>;
   ORCH_MASTER_KEY?: string;
   ORCH_DEFAULT_ADMIN_KEY?: string;
   ORCH_MAX_BODY_BYTES?: string;
@@ -27,6 +29,10 @@ export interface Env {
   ORCH_BACKSTOP_GRACE_SECONDS?: string;
   /** Days a finished run's log is kept before its run hub deletes it (default 30). */
   ORCH_LOG_RETENTION_DAYS?: string;
+  /** `true` lets webhooks target loopback and private addresses (`make run` sets it; default false). */
+  ORCH_WEBHOOK_ALLOW_PRIVATE?: string;
+  /** Seconds to wait before each retry of a webhook delivery, comma-separated (default 5,300,1800,7200,18000,36000,36000). */
+  ORCH_WEBHOOK_RETRY_SECONDS?: string;
 }
 
 export type AppEnv = {

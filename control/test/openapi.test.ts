@@ -72,6 +72,13 @@ const expectedOperations = [
   'POST /workers/runs/{run_id}/logs',
   'POST /workers/runs/{run_id}/complete',
   'POST /workers/runs/{run_id}/artifacts',
+  'GET /webhooks',
+  'POST /webhooks',
+  'GET /webhooks/{webhook_id}',
+  'PUT /webhooks/{webhook_id}',
+  'DELETE /webhooks/{webhook_id}',
+  'GET /webhooks/{webhook_id}/deliveries',
+  'POST /webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver',
 ].map((op) => op.replace(' /', ' /api/v1/'));
 
 const httpMethods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);

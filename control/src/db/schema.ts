@@ -323,15 +323,20 @@ export const skillFiles = sqliteTable(
   (t) => [uniqueIndex('uq_skill_file_path').on(t.skillId, t.filePath)],
 );
 
+export const webhookEvents = ['run.queued', 'run.started', 'run.completed', 'run.failed', 'run.timeout', 'run.cancelled', 'schedule.skipped'] as const;
+export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;
+
+/** A receiver of a workspace's events, signed with its own secret (stored encrypted with the master key). */
 export const webhooks = sqliteTable(
   'webhooks',
   {
     id: text('id').primaryKey(),
     workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
     url: text('url').notNull(),
-    // Fernet ciphertext of the HMAC signing secret, when one is set.
+    // Fernet ciphertext of the signing secret (whsec_…); every webhook made through the API has one.
     encryptedSecret: text('encrypted_secret'),
-    events: json<string[]>('events').notNull().default(sql`'["run.completed"]'`),
+    events: json<(typeof webhookEvents)[number][]>('events').notNull().default(sql`'["run.completed"]'`),
+    description: text('description'),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -339,3 +344,47 @@ export const webhooks = sqliteTable(
   (t) => [index('ix_webhooks_workspace').on(t.workspaceId)],
 );
 
+/**
+ * One event for one webhook: written by triggers in the same statement as the change it tells of
+ * (migrations/0008_webhooks.sql), so a change D1 accepted is never without its deliveries; the
+ * workspace's WebhookSender sends it, in order per run, until it is delivered or its retries run out.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id').notNull().references(() => webhooks.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: webhookEvents }).notNull(),
+    runId: text('run_id'),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at'),
+    deliveredAt: text('delivered_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('ix_webhook_deliveries_due').on(t.workspaceId, t.status, t.nextAttemptAt),
+    index('ix_webhook_deliveries_overdue').on(t.status, t.nextAttemptAt),
+    index('ix_webhook_deliveries_run').on(t.webhookId, t.runId, t.status),
+    index('ix_webhook_deliveries_created').on(t.webhookId, t.createdAt, t.id),
+  ],
+);
+
+/** Each try of a delivery: the receiver's answer (or why there was none) and how long it took. */
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    id: text('id').primaryKey(),
+    deliveryId: text('delivery_id').notNull().references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: text('at').notNull().default(nowIso),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    responseExcerpt: text('response_excerpt'),
+    error: text('error'),
+  },
+  (t) => [uniqueIndex('uq_webhook_attempt').on(t.deliveryId, t.attempt)],
+);
