@@ -1,10 +1,10 @@
 // Skill records: metadata and one row per file (its R2 key and SHA-256), per workspace; and the
 // manifest of skills a claimed run is given.
-import { and, asc, eq, gt, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, gt, or } from 'drizzle-orm';
 import type { SkillDetail, SkillSummary } from '../contract/skills.ts';
 import type { SkillManifest } from '../contract/worker.ts';
 import type { Cursor } from '../http/pagination.ts';
-import type { Db } from './client.ts';
+import { inList, type Db } from './client.ts';
 import { newId, nowIso, sha256Hex } from './ids.ts';
 import { skillFiles, skills } from './schema.ts';
 
@@ -146,8 +146,8 @@ export async function skillsForRuns(db: Db, workspaceId: string, runs: { id: str
   const named = [...new Set(runs.flatMap((r) => r.skillIds ?? []))];
   let rows: SkillRow[] = [];
   if (everything) rows = await db.select().from(skills).where(eq(skills.workspaceId, workspaceId));
-  else if (named.length > 0) rows = await db.select().from(skills).where(and(eq(skills.workspaceId, workspaceId), inArray(skills.name, named)));
-  const files = rows.length === 0 ? [] : await db.select().from(skillFiles).where(inArray(skillFiles.skillId, rows.map((r) => r.id)));
+  else if (named.length > 0) rows = await db.select().from(skills).where(and(eq(skills.workspaceId, workspaceId), inList(skills.name, named)));
+  const files = rows.length === 0 ? [] : await db.select().from(skillFiles).where(inList(skillFiles.skillId, rows.map((r) => r.id)));
   const byName = new Map(
     rows.map((r): [string, SkillManifest] => [
       r.name,

@@ -2,7 +2,7 @@
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
-import type { Db } from './client.ts';
+import { inList, type Db } from './client.ts';
 import { jobRuns, workers } from './schema.ts';
 
 type WorkerRow = typeof workers.$inferSelect;
@@ -52,7 +52,7 @@ export async function heldRuns(db: Db, workerIds: string[]): Promise<Map<string,
   const rows = await db
     .select({ id: jobRuns.id, workerId: jobRuns.workerId })
     .from(jobRuns)
-    .where(and(inArray(jobRuns.workerId, workerIds), inArray(jobRuns.status, ['assigned', 'running'])));
+    .where(and(inList(jobRuns.workerId, workerIds), inArray(jobRuns.status, ['assigned', 'running'])));
   for (const row of rows) if (row.workerId) held.set(row.workerId, [...(held.get(row.workerId) ?? []), row.id]);
   return held;
 }

@@ -1,8 +1,8 @@
 // Webhook and delivery queries, all scoped to one workspace; secrets arrive and stay encrypted.
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Webhook, WebhookDelivery } from '../contract/webhooks.ts';
 import type { Cursor } from '../http/pagination.ts';
-import type { Db } from './client.ts';
+import { inList, type Db } from './client.ts';
 import { newId, nowIso } from './ids.ts';
 import { webhookAttempts, webhookDeliveries, webhooks } from './schema.ts';
 
@@ -84,7 +84,7 @@ export async function listDeliveries(db: Db, webhookId: string, limit: number, a
 }
 
 export async function withTries(db: Db, rows: DeliveryRow[]): Promise<WebhookDelivery[]> {
-  const tries = rows.length === 0 ? [] : await db.select().from(webhookAttempts).where(inArray(webhookAttempts.deliveryId, rows.map((r) => r.id))).orderBy(asc(webhookAttempts.attempt));
+  const tries = rows.length === 0 ? [] : await db.select().from(webhookAttempts).where(inList(webhookAttempts.deliveryId, rows.map((r) => r.id))).orderBy(asc(webhookAttempts.attempt));
   return rows.map((row) => ({
     id: row.id,
     webhook_id: row.webhookId,
