@@ -1,6 +1,7 @@
 // Automation figures. (1) Claim throughput with concurrency limits on (a job limit and a workspace
 // limit, both higher than the claimers can reach, so every claim pays for the counting) against the
-// same drain without limits, 8 claimers, rounds alternating. (2) Webhook fan-out: 1,000 runs completed
+// same drain without limits, 8 claimers, rounds alternating; and how many runs of a job capped at 2
+// are ever held at once while 8 workers contend for them. (2) Webhook fan-out: 1,000 runs completed
 // through the worker API with 3 webhooks each wanting run.completed, received by a local server —
 // deliveries per second, run end → delivery p50/p99, and how many were lost or repeated.
 // Usage: node bench/automation.ts
@@ -53,6 +54,44 @@ async function claimWithLimits(): Promise<void> {
   const [without, withLimits] = [median(rates.without), median(rates.with)];
   console.log(
     `claim throughput, ${CLAIMERS} claimers, ${RUNS} runs, median of ${ROUNDS}: without limits ${Math.round(without)} runs/s, with limits ${Math.round(withLimits)} runs/s (${((100 * withLimits) / without).toFixed(0)} %)`,
+  );
+}
+
+/**
+ * Contention: CLAIMERS workers long-poll one job capped at 2 with LIMITED runs queued, each holding
+ * what it gets for a moment and completing it, while the held count is sampled from D1's side.
+ */
+async function limitUnderContention(): Promise<void> {
+  const LIMITED = 40;
+  const job = await api(cp.base, '/jobs', { body: { name: 'capped at 2', task_prompt: 'x', max_concurrent_runs: 2 } });
+  for (let i = 0; i < LIMITED; i++) await api(cp.base, `/jobs/${job.id}/run`, { body: {} });
+  const workers = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => register(`contend-${i}`)));
+  let done = 0;
+  let maxHeld = 0;
+  let samples = 0;
+  const sampler = (async () => {
+    while (done < LIMITED) {
+      const held = (await api(cp.base, `/runs?job_id=${job.id}&limit=500`)).filter((r: { status: string }) => r.status === 'assigned' || r.status === 'running').length;
+      maxHeld = Math.max(maxHeld, held);
+      samples++;
+    }
+  })();
+  const started = performance.now();
+  await Promise.all(
+    workers.map(async (worker) => {
+      while (done < LIMITED) {
+        const { runs } = await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 4, wait_seconds: 1 } });
+        for (const run of runs as { run_id: string; lease_token: string }[]) {
+          await new Promise((r) => setTimeout(r, 20));
+          await api(cp.base, `/workers/runs/${run.run_id}/complete`, { body: { status: 'completed' }, headers: { 'x-lease-token': run.lease_token } });
+          done++;
+        }
+      }
+    }),
+  );
+  await sampler;
+  console.log(
+    `a job capped at 2, ${CLAIMERS} workers claiming up to 4 each: ${LIMITED} runs done in ${((performance.now() - started) / 1000).toFixed(1)} s, at most ${maxHeld} held at once over ${samples} samples`,
   );
 }
 
@@ -126,6 +165,7 @@ async function webhookFanOut(): Promise<void> {
 try {
   console.log(`machine: ${machine()}`);
   await claimWithLimits();
+  await limitUnderContention();
   await webhookFanOut();
 } finally {
   await cp.stop();

@@ -18,7 +18,7 @@ async function workspace(body: Record<string, unknown> = {}) {
   return { ...ws, api, register, claim, held, complete };
 }
 
-describe('concurrency limits', () => {
+describe('concurrency limits', { timeout: 30_000 }, () => {
   it('never lets more than a job’s limit run, with many workers claiming at once, and frees a slot on completion', async () => {
     const ws = await workspace();
     const job = await ws.api('/jobs', { name: 'capped', task_prompt: 'capped work', max_concurrent_runs: 2 }, 201);

@@ -186,12 +186,17 @@ export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
 // A run is eligible when every one of its required labels is among the worker's labels (subset
 // match) and any retry backoff has passed; higher priority first, then oldest first (rowid breaks
 // ties within a millisecond). Concurrency limits are counted here too, so no two claims can together
-// exceed them: runs of a job (or workspace) already holding its limit are passed over, and within
-// one claim a job's runs (and the workspace's) are ranked so the claim takes no more than the slots
-// left. Only the first CANDIDATES_BEYOND_MAX eligible runs past the claim's size are ranked, keeping
-// the claim cheap under a deep queue; a limit can then leave a claim short, never over. The outer
-// `status = 'queued'` re-check makes the UPDATE the arbiter, so two claimers can never both take one run.
+// exceed them: runs of a job already holding its limit are passed over, and within one claim a job's
+// runs (and the workspace's) are ranked so the claim takes no more than the slots left. The held
+// counts are grouped once per claim, not counted per candidate. Only the first CANDIDATES_BEYOND_MAX
+// eligible runs past the claim's size are ranked, keeping the claim cheap under a deep queue; a limit
+// can then leave a claim short, never over. The outer `status = 'queued'` re-check makes the UPDATE
+// the arbiter, so two claimers can never both take one run.
 const CANDIDATES_BEYOND_MAX = 100;
+const HELD_BY_JOB = `SELECT job_definition_id, COUNT(*) AS n FROM job_runs WHERE workspace_id = ?2 AND ${HELD} AND job_definition_id IS NOT NULL GROUP BY job_definition_id`;
+const FULL_JOBS = `
+       SELECT held.job_definition_id FROM (${HELD_BY_JOB}) held JOIN job_definitions j ON j.id = held.job_definition_id
+        WHERE j.max_concurrent_runs IS NOT NULL AND held.n >= j.max_concurrent_runs`;
 const CLAIM = `
 UPDATE job_runs
    SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5,
@@ -211,12 +216,11 @@ UPDATE job_runs
                                         WHERE NOT EXISTS (
                                               SELECT 1 FROM json_each((SELECT labels FROM workers WHERE id = ?1)) have
                                                WHERE have.key = need.key AND have.value = need.value))
-                                 AND (j.max_concurrent_runs IS NULL
-                                      OR (SELECT COUNT(*) FROM job_runs h WHERE h.job_definition_id = r.job_definition_id AND h.${HELD}) < j.max_concurrent_runs)
+                                 AND (j.max_concurrent_runs IS NULL OR r.job_definition_id NOT IN (${FULL_JOBS}))
                                ORDER BY r.priority DESC, r.created_at, r.rowid
                                LIMIT ?3 + ${CANDIDATES_BEYOND_MAX}) c) fits
-               WHERE fits.job_limit IS NULL
-                  OR fits.job_rank + (SELECT COUNT(*) FROM job_runs h WHERE h.job_definition_id = fits.job_definition_id AND h.${HELD}) <= fits.job_limit) ranked
+                LEFT JOIN (${HELD_BY_JOB}) held ON held.job_definition_id = fits.job_definition_id
+               WHERE fits.job_limit IS NULL OR fits.job_rank + COALESCE(held.n, 0) <= fits.job_limit) ranked
         WHERE (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2) IS NULL
            OR ranked.workspace_rank + (SELECT COUNT(*) FROM job_runs h WHERE h.workspace_id = ?2 AND h.${HELD})
               <= (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2)

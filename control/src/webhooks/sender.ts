@@ -19,6 +19,8 @@ export const SEND_TIMEOUT_MS = 10_000;
 /** At most this many sends at once per workspace. */
 const MAX_IN_FLIGHT = 50;
 const EXCERPT_CHARS = 500;
+/** How soon the alarm looks again when what is due is all waiting behind something. */
+const IDLE_RECHECK_MS = 30_000;
 
 // The head of each (webhook, run) line: the oldest pending delivery, when it is due. Deliveries not
 // about a run (schedule.skipped) are each their own line.
@@ -34,7 +36,12 @@ const DUE = `
 SELECT d.id, d.payload, d.attempts, w.url, w.encrypted_secret AS secret ${HEADS} AND d.next_attempt_at <= ${NOW}
  ORDER BY d.next_attempt_at LIMIT ?3`;
 
-const NEXT = `SELECT MIN(d.next_attempt_at) AS next ${HEADS}`;
+// The next instant anything pending is due, heads or not (cheap: the index's first entry); a delivery
+// waiting behind its run's in-flight head is sent when that head settles, not by the alarm.
+const NEXT = `
+SELECT MIN(d.next_attempt_at) AS next FROM webhook_deliveries d
+ WHERE d.workspace_id = ?1 AND d.status = 'pending' AND d.id NOT IN (SELECT value FROM json_each(?2))
+   AND d.webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = ?1 AND enabled = 1)`;
 
 const RECORD_TRY = `
 INSERT OR IGNORE INTO webhook_attempts (id, delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
@@ -108,8 +115,10 @@ export class WebhookSender extends DurableObject<Env> {
 
   private async pumpOnce(workspaceId: string): Promise<void> {
     const room = MAX_IN_FLIGHT - this.inFlight.size;
+    let started = 0;
     if (room > 0) {
       const { results } = await this.env.DB.prepare(DUE).bind(workspaceId, JSON.stringify([...this.inFlight]), room).all<Due>();
+      started = results.length;
       for (const due of results) {
         this.inFlight.add(due.id);
         // Not awaited: each send settles on its own and then looks for what it unblocked.
@@ -123,16 +132,22 @@ export class WebhookSender extends DurableObject<Env> {
         );
       }
     }
-    await this.arm(workspaceId);
+    await this.arm(workspaceId, started === 0);
   }
 
-  /** The alarm for the next retry; while sends are out, a safety net in case this object is evicted mid-send. */
-  private async arm(workspaceId: string): Promise<void> {
+  /**
+   * The alarm for the next retry; while sends are out, a safety net in case this object is evicted
+   * mid-send. `idle`: this round found nothing to send, so what is due now waits behind an in-flight
+   * head (or a disabled webhook), and the alarm need not come round at once.
+   */
+  private async arm(workspaceId: string, idle: boolean): Promise<void> {
     const row = await this.env.DB.prepare(NEXT).bind(workspaceId, JSON.stringify([...this.inFlight])).first<{ next: string | null }>();
-    const candidates = [row?.next ? Date.parse(row.next) : Infinity, this.inFlight.size > 0 ? Date.now() + SEND_TIMEOUT_MS + 5_000 : Infinity];
-    const at = Math.min(...candidates);
+    const now = Date.now();
+    let next = row?.next ? Date.parse(row.next) : Infinity;
+    if (idle && next <= now) next = now + IDLE_RECHECK_MS;
+    const at = Math.min(next, this.inFlight.size > 0 ? now + SEND_TIMEOUT_MS + 5_000 : Infinity);
     if (at === Infinity) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 10));
+    else await this.ctx.storage.setAlarm(Math.max(at, now + 10));
   }
 
   private async send(due: Due): Promise<void> {
