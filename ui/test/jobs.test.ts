@@ -9,12 +9,15 @@ import { MCP_FIXTURE } from '../../node-worker/test/fixtures/stack.ts';
 import { startBrowserStack, type BrowserStack } from './harness.ts';
 
 let b: BrowserStack;
+/** One signed-in admin tab, shared by the tests that act as the admin. */
+let admin: Page;
 const JOB = 'Nightly docs';
 
 beforeAll(async () => {
   b = await startBrowserStack();
   await b.stack.startWorker('ui-jobs-worker');
   b.stack.model.script = { command: 'echo tidied the docs', finalText: 'The docs are tidy.' };
+  admin = await signedIn();
 });
 
 afterAll(async () => {
@@ -29,7 +32,7 @@ async function signedIn(options?: Parameters<BrowserStack['newPage']>[0]): Promi
 
 describe('jobs', () => {
   it('creates a job through the form: the API error beside its field, a warning for the missing key', async () => {
-    const page = await signedIn();
+    const page = admin;
     await b.open(page, '/jobs');
     await page.getByText('No jobs yet').waitFor();
     await b.expectAccessible(page, 'jobs, empty');
@@ -73,6 +76,8 @@ describe('jobs', () => {
     const nameField = server.getByLabel('Name', { exact: true });
     await server.getByText("must be letters, digits, '-' or '_'").waitFor();
     await expect(nameField.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(nameField.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('One field needs attention: see the message beside it above.');
     await expect(nameField.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')!.split(' ').pop()!)?.textContent)).resolves.toMatch(/must be letters/);
     await b.expectAccessible(page, 'new job, with an API error');
 
@@ -85,13 +90,15 @@ describe('jobs', () => {
     const settings = page.getByRole('region', { name: 'Settings' });
     await settings.getByText('OpenAI · scripted-model · at most 5 turns').waitFor();
     await settings.getByText('probe', { exact: true }).waitFor();
+    const [created] = await b.stack.api<{ mcp_servers: unknown[]; env_vars: unknown; credential_ids: string[] }[]>('GET', '/jobs');
+    expect(created).toMatchObject({ mcp_servers: [{ name: 'probe', type: 'stdio', command: process.execPath, args: [MCP_FIXTURE], env: { PROBE_WORD: 'banana' } }], env_vars: { OPENAI_HOST: b.stack.model.url }, credential_ids: ['openai'] });
     await page.getByText('This job has not run yet.').waitFor();
     await b.expectAccessible(page, 'job detail');
     expect(b.pageErrors).toEqual([]);
   });
 
   it('lists the job, edits it, and runs it now: the run appears and finishes live in its history and the runs list', async () => {
-    const page = await signedIn();
+    const page = admin;
     await b.open(page, '/jobs');
     const row = page.getByRole('row', { name: new RegExp(JOB) });
     await row.getByRole('link', { name: JOB }).waitFor();
@@ -106,11 +113,13 @@ describe('jobs', () => {
     await b.expectAccessible(page, 'edit job');
     await page.getByRole('main').getByLabel('Description', { exact: true }).fill('Tidies the docs every night');
     await page.getByRole('main').getByLabel('Priority', { exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Remove MCP server 1 (probe)' }).click();
+    await page.getByText("None: the agent gets goose's built-in tools only.").waitFor();
     await page.getByRole('button', { name: 'Save job' }).click();
     await page.getByRole('heading', { level: 1, name: JOB }).waitFor();
     await page.getByText('Tidies the docs every night').waitFor();
     const [stored] = await b.stack.api<{ priority: number; mcp_servers: unknown[] }[]>('GET', '/jobs');
-    expect(stored).toMatchObject({ priority: 5, mcp_servers: [{ name: 'probe', type: 'stdio', args: [MCP_FIXTURE], env: { PROBE_WORD: 'banana' } }] });
+    expect(stored).toMatchObject({ priority: 5, mcp_servers: [] });
 
     // A second tab on the runs list, to see the run arrive there without a reload.
     const list = await signedIn();
@@ -130,6 +139,7 @@ describe('jobs', () => {
 
     await page.emulateMedia({ colorScheme: 'dark' });
     await b.expectAccessible(page, 'job detail with a run, dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     expect(b.pageErrors).toEqual([]);
   });
 });
@@ -137,7 +147,7 @@ describe('jobs', () => {
 describe('runs', () => {
   it('filters by status from the address and the select, and starts a new run from the form', async () => {
     await b.stack.api('POST', '/runs', { name: 'Waiting run', task_prompt: 'wait for a worker that is not there', required_labels: { pool: 'nowhere' } });
-    const page = await signedIn();
+    const page = admin;
     await b.open(page, '/runs?status=queued');
     const status = page.getByRole('main').getByLabel('Status', { exact: true });
     await expect(status.inputValue()).resolves.toBe('queued');
@@ -203,9 +213,10 @@ describe('deleting and viewing', () => {
   });
 
   it('deletes a job only once confirmed', async () => {
-    const page = await signedIn();
+    const page = admin;
     await b.open(page, '/jobs');
     const row = page.getByRole('row', { name: new RegExp(JOB) });
+    await row.getByRole('link', { name: /completed/ }).waitFor();
     await row.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: `Delete job ${JOB}?` });
     await dialog.waitFor();

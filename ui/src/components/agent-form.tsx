@@ -3,7 +3,7 @@
 // and limits. The API's validation messages appear next to their fields, and a submit whose chosen
 // provider has no credential for its key asks first.
 import type { ComponentChildren } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Credential, SkillSummary } from '../api/types.ts';
 import { missingProviderKeys, type AgentFormState } from '../lib/agent-form.ts';
 import { credentialNameFor, PROVIDERS, providerOf } from '../lib/providers.ts';
@@ -188,6 +188,20 @@ function shownFields(kind: AgentFormKind, servers: number): string[] {
   return fields;
 }
 
+/** When every field the API named has its message beside it, a pointer to them; otherwise the API's own words. */
+function SubmitError(props: { submit: Submit; shown: string[] }) {
+  const error = props.submit.error;
+  if (!error) return null;
+  const beside = error.fields.length > 0 && error.fields.every((f) => props.shown.some((s) => f.field === s || f.field.startsWith(`${s}.`) || f.field.startsWith(`${s}[`)));
+  if (!beside) return <FormError submit={props.submit} shown={props.shown} />;
+  const n = error.fields.length;
+  return (
+    <div class="notice error" role="alert">
+      {n === 1 ? 'One field needs' : `${n} fields need`} attention: see the {n === 1 ? 'message' : 'messages'} beside {n === 1 ? 'it' : 'them'} above.
+    </div>
+  );
+}
+
 export function AgentForm(props: { kind: AgentFormKind; initial: AgentFormState; submitLabel: string; cancelHref: string; onSubmit: (state: AgentFormState) => Promise<void> }) {
   const { kind } = props;
   const [state, setState] = useState(props.initial);
@@ -199,9 +213,15 @@ export function AgentForm(props: { kind: AgentFormKind; initial: AgentFormState;
   const confirm = useRef<HTMLDialogElement>(null);
   const send = () => submit.run(() => props.onSubmit(state));
   const listError = submit.error?.fields.find((f) => f.field === 'mcp_servers');
+  const form = useRef<HTMLFormElement>(null);
+  // A refused submit takes the keyboard to the first field the API named.
+  useEffect(() => {
+    if (submit.error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [submit.error]);
 
   return (
     <form
+      ref={form}
       class="agent-form"
       noValidate
       onSubmit={(e) => {
@@ -264,7 +284,7 @@ export function AgentForm(props: { kind: AgentFormKind; initial: AgentFormState;
         </div>
       </Section>
 
-      <FormError submit={submit} shown={[...shownFields(kind, state.mcpServers.length), ...(listError ? ['mcp_servers'] : [])]} />
+      <SubmitError submit={submit} shown={[...shownFields(kind, state.mcpServers.length), ...(listError ? ['mcp_servers'] : [])]} />
       <div class="actions form-actions">
         <button type="submit" class="primary" disabled={submit.busy}>
           {submit.busy ? 'Saving…' : props.submitLabel}
