@@ -43,7 +43,7 @@ describe('jobs', () => {
     await page.getByRole('main').getByLabel('Description', { exact: true }).fill('Keeps the docs tidy');
     await page.getByRole('main').getByLabel('Prompt', { exact: true }).fill('Run the shell command for the docs, then say what happened.');
     await page.getByRole('main').getByLabel('Provider', { exact: true }).selectOption({ label: 'OpenAI' });
-    await expect(page.getByRole('main').getByLabel('Model', { exact: true }).inputValue()).resolves.toBe('gpt-4.1');
+    await expect.poll(() => page.getByRole('main').getByLabel('Model', { exact: true }).inputValue()).toBe('gpt-4.1');
     await page.getByRole('main').getByLabel('Model', { exact: true }).selectOption({ label: 'Other model…' });
     await page.getByRole('main').getByLabel('Model name', { exact: true }).fill('scripted-model');
     await page.getByRole('main').getByLabel('Max turns', { exact: true }).fill('5');
@@ -83,7 +83,7 @@ describe('jobs', () => {
 
     await nameField.fill('probe');
     await page.getByRole('checkbox', { name: /^openai/ }).check();
-    await expect(warning.count()).resolves.toBe(0);
+    await expect.poll(() => warning.count()).toBe(0);
     await page.getByRole('button', { name: 'Create job', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: JOB }).waitFor();
     await expect(page.getByRole('dialog').filter({ visible: true }).count()).resolves.toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../api/types.ts';
-import { emptyAgentForm, emptyMcpServer, formFromJob, missingProviderKeys, toJobBody, toRunCreate, type AgentFormState } from './agent-form.ts';
+import { agentSummary, emptyAgentForm, emptyMcpServer, formFromJob, missingProviderKeys, toJobBody, toRunCreate, type AgentFormState } from './agent-form.ts';
 
 function form(changes: Partial<AgentFormState>): AgentFormState {
   return { ...emptyAgentForm(), prompt: 'Tidy the docs', ...changes };
@@ -89,5 +89,11 @@ describe('the agent form', () => {
     expect(missingProviderKeys({ provider: '', credentials: [] }, credentials)).toEqual([]);
     // A chosen name with no credential behind it supplies nothing.
     expect(missingProviderKeys({ provider: 'openai', credentials: ['openai'] }, [])).toEqual(['OPENAI_API_KEY']);
+  });
+
+  it('sums up the agent in a few words', () => {
+    expect(agentSummary(job)).toBe('OpenAI · gpt-4.1');
+    expect(agentSummary({ agent_config: {} })).toBe("Worker's default");
+    expect(agentSummary({ agent_config: { provider: 'groq', model: 'llama' } })).toBe('groq · llama');
   });
 });
