@@ -185,6 +185,11 @@ describe('runs', () => {
     await phone.waitForURL(/\/runs\/(?!new$)[^/]+$/);
     const id = new URL(phone.url()).pathname.split('/').pop()!;
     await expect(b.stack.api('GET', `/runs/${id}`)).resolves.toMatchObject({ name: 'Ad-hoc Run', status: 'queued', required_labels: { pool: 'nowhere' }, skill_ids: null });
+
+    // A new run with an earlier run's settings, as a re-run with changes starts.
+    await b.open(phone, `/runs/new?from=${id}`);
+    await expect.poll(() => phone.getByRole('main').getByLabel('Prompt', { exact: true }).inputValue()).toBe('wait for a worker that is not there either');
+    await expect(phone.getByRole('main').getByLabel('label 1 value', { exact: true }).inputValue()).resolves.toBe('nowhere');
     expect(b.pageErrors).toEqual([]);
   });
 });
