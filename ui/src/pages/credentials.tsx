@@ -6,6 +6,7 @@ import type { Credential } from '../api/types.ts';
 import { ConfirmButton } from '../components/dialogs.tsx';
 import { Field, FormError, useSubmit } from '../components/form.tsx';
 import { Empty, Loaded } from '../components/notice.tsx';
+import { Announcer, Table } from '../components/table.tsx';
 import { Page } from '../components/page.tsx';
 import { Ago } from '../components/time.tsx';
 import { credentialNameFor, PROVIDERS } from '../lib/providers.ts';
@@ -158,69 +159,60 @@ export default function Credentials() {
       lede="Secrets runs receive as environment variables. Values are write-only."
       actions={admin && <CreateCredential existing={credentials.data ?? []} onCreated={() => done('Credential created.')} />}
     >
-      <p role="status" class="visually-hidden">
-        {notice}
-      </p>
+      <Announcer message={notice} />
       <Loaded resource={credentials} what="credentials">
         {(list) =>
           list.length === 0 ? (
             <Empty>No credentials yet.{admin ? ' Add one for the provider your runs use.' : ''}</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Credentials</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Environment variable</th>
-                    <th scope="col">Description</th>
-                    <th scope="col">Last changed</th>
-                    {admin && (
-                      <th scope="col">
-                        <span class="visually-hidden">Actions</span>
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((c) => (
-                    <tr key={c.id}>
-                      <th scope="row">{c.name}</th>
-                      <td>
-                        <code>{c.env_var}</code>
-                      </td>
-                      <td>{c.description ?? <span class="muted">—</span>}</td>
-                      <td>
-                        <Ago at={c.updated_at} />
-                      </td>
-                      {admin && (
-                        <td>
-                          <div class="actions">
-                            <RotateCredential credential={c} onRotated={() => done(`${c.name} has its new value.`)} />
-                            <ConfirmButton
-                              label="Delete"
-                              ariaLabel={`Delete ${c.name}`}
-                              title={`Delete ${c.name}?`}
-                              confirmLabel="Delete credential"
-                              class="danger small"
-                              danger
-                              onConfirm={async () => {
-                                await api(`/credentials/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
-                                done(`${c.name} deleted.`);
-                              }}
-                            >
-                              <p>
-                                Jobs naming <strong>{c.name}</strong> will no longer get <code>{c.env_var}</code>.
-                              </p>
-                            </ConfirmButton>
-                          </div>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Credentials"
+              actions={admin}
+              head={
+                <>
+                  <th scope="col">Name</th>
+                  <th scope="col">Environment variable</th>
+                  <th scope="col">Description</th>
+                  <th scope="col">Last changed</th>
+                </>
+              }
+            >
+              {list.map((c) => (
+                <tr key={c.id}>
+                  <th scope="row">{c.name}</th>
+                  <td>
+                    <code>{c.env_var}</code>
+                  </td>
+                  <td>{c.description ?? <span class="muted">—</span>}</td>
+                  <td>
+                    <Ago at={c.updated_at} />
+                  </td>
+                  {admin && (
+                    <td>
+                      <div class="actions">
+                        <RotateCredential credential={c} onRotated={() => done(`${c.name} has its new value.`)} />
+                        <ConfirmButton
+                          label="Delete"
+                          ariaLabel={`Delete ${c.name}`}
+                          title={`Delete ${c.name}?`}
+                          confirmLabel="Delete credential"
+                          class="danger small"
+                          danger
+                          onConfirm={async () => {
+                            await api(`/credentials/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
+                            done(`${c.name} deleted.`);
+                          }}
+                        >
+                          <p>
+                            Jobs naming <strong>{c.name}</strong> will no longer get <code>{c.env_var}</code>.
+                          </p>
+                        </ConfirmButton>
+                      </div>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>

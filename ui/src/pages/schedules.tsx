@@ -6,6 +6,7 @@ import { api } from '../api/client.ts';
 import type { Run, Schedule } from '../api/types.ts';
 import { ConfirmButton } from '../components/dialogs.tsx';
 import { Empty, ErrorNotice, Loaded } from '../components/notice.tsx';
+import { Announcer, Table } from '../components/table.tsx';
 import { Page } from '../components/page.tsx';
 import { Ago } from '../components/time.tsx';
 import { cronInWords, instantIn } from '../lib/cron.ts';
@@ -70,9 +71,7 @@ export default function Schedules() {
         )
       }
     >
-      <p role="status" class="visually-hidden">
-        {notice}
-      </p>
+      <Announcer message={notice} />
       <ErrorNotice error={error} />
       {editing && (
         <ScheduleForm
@@ -92,96 +91,89 @@ export default function Schedules() {
           list.length === 0 ? (
             <Empty>No schedules yet.{admin ? ' Create one to run a job on a timetable.' : ''}</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Schedules</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Schedule</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Enabled</th>
-                    <th scope="col">Next run</th>
-                    <th scope="col">Last run</th>
-                    {canEdit.value && (
-                      <th scope="col">
-                        <span class="visually-hidden">Actions</span>
-                      </th>
+            <Table
+              caption="Schedules"
+              actions={canEdit.value}
+              head={
+                <>
+                  <th scope="col">Schedule</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col">Next run</th>
+                  <th scope="col">Last run</th>
+                </>
+              }
+            >
+              {list.map((s) => (
+                <tr key={s.id}>
+                  <th scope="row">
+                    {label(s)}
+                    <div class="muted small">
+                      job <a href={`/jobs/${s.job_definition_id}`}>{s.job_name ?? s.job_definition_id}</a>
+                    </div>
+                  </th>
+                  <td>
+                    <div>{cronInWords(s.cron_expression) ?? s.cron_expression}</div>
+                    <div class="muted small">
+                      <code>{s.cron_expression}</code> · {s.timezone}
+                      {s.overlap === 'skip' ? ' · skips while running' : ''}
+                      {s.misfire === 'skip' ? ' · skips missed times' : ''}
+                    </div>
+                  </td>
+                  <td>{admin ? <EnabledSwitch schedule={s} onChanged={(next) => (setNotice(`${label(next)} ${next.enabled ? 'enabled' : 'disabled'}.`), reload())} onError={setError} /> : s.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td>
+                    {s.next_run_at ? (
+                      <>
+                        <Ago at={s.next_run_at} />
+                        <div class="muted small">{instantIn(s.next_run_at, s.timezone)}</div>
+                      </>
+                    ) : (
+                      <span class="muted">—</span>
                     )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((s) => (
-                    <tr key={s.id}>
-                      <th scope="row">
-                        {label(s)}
-                        <div class="muted small">
-                          job <a href={`/jobs/${s.job_definition_id}`}>{s.job_name ?? s.job_definition_id}</a>
-                        </div>
-                      </th>
-                      <td>
-                        <div>{cronInWords(s.cron_expression) ?? s.cron_expression}</div>
-                        <div class="muted small">
-                          <code>{s.cron_expression}</code> · {s.timezone}
-                          {s.overlap === 'skip' ? ' · skips while running' : ''}
-                          {s.misfire === 'skip' ? ' · skips missed times' : ''}
-                        </div>
-                      </td>
-                      <td>{admin ? <EnabledSwitch schedule={s} onChanged={(next) => (setNotice(`${label(next)} ${next.enabled ? 'enabled' : 'disabled'}.`), reload())} onError={setError} /> : s.enabled ? 'Enabled' : 'Disabled'}</td>
-                      <td>
-                        {s.next_run_at ? (
+                  </td>
+                  <td>
+                    {s.last_run_id ? (
+                      <a href={`/runs/${s.last_run_id}`} aria-label={`Last run of ${label(s)}`}>
+                        <Ago at={s.last_run_at} empty="view" />
+                      </a>
+                    ) : (
+                      <span class="muted">never</span>
+                    )}
+                  </td>
+                  {canEdit.value && (
+                    <td>
+                      <div class="actions">
+                        <button type="button" class="small" aria-label={`Run now: ${label(s)}`} onClick={() => runNow(s).catch(setError)}>
+                          Run now
+                        </button>
+                        {admin && (
                           <>
-                            <Ago at={s.next_run_at} />
-                            <div class="muted small">{instantIn(s.next_run_at, s.timezone)}</div>
-                          </>
-                        ) : (
-                          <span class="muted">—</span>
-                        )}
-                      </td>
-                      <td>
-                        {s.last_run_id ? (
-                          <a href={`/runs/${s.last_run_id}`} aria-label={`Last run of ${label(s)}`}>
-                            <Ago at={s.last_run_at} empty="view" />
-                          </a>
-                        ) : (
-                          <span class="muted">never</span>
-                        )}
-                      </td>
-                      {canEdit.value && (
-                        <td>
-                          <div class="actions">
-                            <button type="button" class="small" aria-label={`Run now: ${label(s)}`} onClick={() => runNow(s).catch(setError)}>
-                              Run now
+                            <button type="button" class="small" aria-label={`Edit ${label(s)}`} onClick={() => setEditing(s)}>
+                              Edit
                             </button>
-                            {admin && (
-                              <>
-                                <button type="button" class="small" aria-label={`Edit ${label(s)}`} onClick={() => setEditing(s)}>
-                                  Edit
-                                </button>
-                                <ConfirmButton
-                                  label="Delete"
-                                  ariaLabel={`Delete ${label(s)}`}
-                                  title={`Delete schedule ${label(s)}?`}
-                                  confirmLabel="Delete schedule"
-                                  class="danger small"
-                                  danger
-                                  onConfirm={async () => {
-                                    await api(`/schedules/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
-                                    setNotice(`Schedule ${label(s)} deleted.`);
-                                    reload();
-                                  }}
-                                >
-                                  <p>The job stays; it is no longer started on this timetable. Its past runs are kept.</p>
-                                </ConfirmButton>
-                              </>
-                            )}
-                          </div>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                            <ConfirmButton
+                              label="Delete"
+                              ariaLabel={`Delete ${label(s)}`}
+                              title={`Delete schedule ${label(s)}?`}
+                              confirmLabel="Delete schedule"
+                              class="danger small"
+                              danger
+                              onConfirm={async () => {
+                                await api(`/schedules/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
+                                setNotice(`Schedule ${label(s)} deleted.`);
+                                reload();
+                              }}
+                            >
+                              <p>The job stays; it is no longer started on this timetable. Its past runs are kept.</p>
+                            </ConfirmButton>
+                          </>
+                        )}
+                      </div>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>

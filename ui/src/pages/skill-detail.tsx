@@ -7,6 +7,7 @@ import { api, download } from '../api/client.ts';
 import type { SkillDetail as Skill } from '../api/types.ts';
 import { ConfirmButton } from '../components/dialogs.tsx';
 import { ErrorNotice, Loaded } from '../components/notice.tsx';
+import { Table } from '../components/table.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { Ago } from '../components/time.tsx';
 import { bytes } from '../lib/format.ts';
@@ -24,39 +25,36 @@ function Files(props: { skill: Skill }) {
   return (
     <>
       <ErrorNotice error={error} what="Download failed" />
-      <div class="table-wrap">
-        <table>
-          <caption class="visually-hidden">Files of {props.skill.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Path</th>
-              <th scope="col">Type</th>
-              <th scope="col" class="num">
-                Size
-              </th>
-              <th scope="col">
-                <span class="visually-hidden">Download</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {files.map((f) => (
-              <tr key={f.id}>
-                <th scope="row" class="mono">
-                  {f.file_path}
-                </th>
-                <td class="muted">{f.content_type}</td>
-                <td class="num">{bytes(f.size_bytes)}</td>
-                <td>
-                  <button type="button" class="small" aria-label={`Download ${f.file_path}`} onClick={() => download(filePath(props.skill.id, f.file_path), f.file_path.split('/').pop() ?? f.file_path).catch(setError)}>
-                    Download
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        caption={`Files of ${props.skill.name}`}
+        head={
+          <>
+            <th scope="col">Path</th>
+            <th scope="col">Type</th>
+            <th scope="col" class="num">
+              Size
+            </th>
+            <th scope="col">
+              <span class="visually-hidden">Download</span>
+            </th>
+          </>
+        }
+      >
+        {files.map((f) => (
+          <tr key={f.id}>
+            <th scope="row" class="mono">
+              {f.file_path}
+            </th>
+            <td class="muted">{f.content_type}</td>
+            <td class="num">{bytes(f.size_bytes)}</td>
+            <td>
+              <button type="button" class="small" aria-label={`Download ${f.file_path}`} onClick={() => download(filePath(props.skill.id, f.file_path), f.file_path.split('/').pop() ?? f.file_path).catch(setError)}>
+                Download
+              </button>
+            </td>
+          </tr>
+        ))}
+      </Table>
     </>
   );
 }

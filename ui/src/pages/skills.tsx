@@ -7,6 +7,7 @@ import type { SkillSummary } from '../api/types.ts';
 import { ConfirmButton } from '../components/dialogs.tsx';
 import { Field, FormError, useSubmit } from '../components/form.tsx';
 import { Empty, Loaded } from '../components/notice.tsx';
+import { Announcer, Table } from '../components/table.tsx';
 import { Page } from '../components/page.tsx';
 import { Ago } from '../components/time.tsx';
 import { bytes } from '../lib/format.ts';
@@ -97,71 +98,62 @@ export default function Skills() {
   const editor = canEdit.value;
   return (
     <Page title="Skills" lede="Instructions and files runs can load when a task calls for them." actions={editor && <UploadSkill />}>
-      <p role="status" class="visually-hidden">
-        {notice}
-      </p>
+      <Announcer message={notice} />
       <Loaded resource={skills} what="skills">
         {(list) =>
           list.length === 0 ? (
             <Empty>No skills yet.{editor ? ' Upload a SKILL.md to add one.' : ''}</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">Skills</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Skill</th>
-                    <th scope="col">Description</th>
-                    <th scope="col" class="num">
-                      Files
-                    </th>
-                    <th scope="col" class="num">
-                      Size
-                    </th>
-                    <th scope="col">Updated</th>
-                    {editor && (
-                      <th scope="col">
-                        <span class="visually-hidden">Actions</span>
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((s) => (
-                    <tr key={s.id}>
-                      <th scope="row">
-                        <a href={`/skills/${s.id}`}>{s.name}</a>
-                      </th>
-                      <td>{s.description}</td>
-                      <td class="num">{s.file_count}</td>
-                      <td class="num">{bytes(s.total_size_bytes)}</td>
-                      <td>
-                        <Ago at={s.updated_at} />
-                      </td>
-                      {editor && (
-                        <td>
-                          <ConfirmButton
-                            label="Delete"
-                            ariaLabel={`Delete ${s.name}`}
-                            title={`Delete skill ${s.name}?`}
-                            confirmLabel="Delete skill"
-                            class="danger small"
-                            danger
-                            onConfirm={async () => {
-                              await api(`/skills/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
-                              setNotice(`Skill ${s.name} deleted.`);
-                              void skills.reload();
-                            }}
-                          >
-                            <p>Its {s.file_count} files are deleted with it; runs started afterwards no longer get it.</p>
-                          </ConfirmButton>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Skills"
+              actions={editor}
+              head={
+                <>
+                  <th scope="col">Skill</th>
+                  <th scope="col">Description</th>
+                  <th scope="col" class="num">
+                    Files
+                  </th>
+                  <th scope="col" class="num">
+                    Size
+                  </th>
+                  <th scope="col">Updated</th>
+                </>
+              }
+            >
+              {list.map((s) => (
+                <tr key={s.id}>
+                  <th scope="row">
+                    <a href={`/skills/${s.id}`}>{s.name}</a>
+                  </th>
+                  <td>{s.description}</td>
+                  <td class="num">{s.file_count}</td>
+                  <td class="num">{bytes(s.total_size_bytes)}</td>
+                  <td>
+                    <Ago at={s.updated_at} />
+                  </td>
+                  {editor && (
+                    <td>
+                      <ConfirmButton
+                        label="Delete"
+                        ariaLabel={`Delete ${s.name}`}
+                        title={`Delete skill ${s.name}?`}
+                        confirmLabel="Delete skill"
+                        class="danger small"
+                        danger
+                        onConfirm={async () => {
+                          await api(`/skills/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
+                          setNotice(`Skill ${s.name} deleted.`);
+                          void skills.reload();
+                        }}
+                      >
+                        <p>Its {s.file_count} files are deleted with it; runs started afterwards no longer get it.</p>
+                      </ConfirmButton>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>

@@ -2,6 +2,7 @@
 // ago it last checked in. Workers that went offline are kept out of the way in a collapsed list.
 import type { Run, Worker } from '../api/types.ts';
 import { Empty, Loaded } from '../components/notice.tsx';
+import { Table } from '../components/table.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { StatusBadge } from '../components/status.tsx';
 import { Ago } from '../components/time.tsx';
@@ -23,59 +24,56 @@ function RunLinks(props: { ids: string[]; names: Map<string, string> }) {
 
 function WorkerTable(props: { workers: Worker[]; caption: string; names: Map<string, string> }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <caption class="visually-hidden">{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Worker</th>
-            <th scope="col">Status</th>
-            <th scope="col">Current runs</th>
-            <th scope="col" class="num">
-              Slots used
-            </th>
-            <th scope="col">Labels</th>
-            <th scope="col">Last heartbeat</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.workers.map((w) => (
-            <tr key={w.id}>
-              <th scope="row">
-                {w.name}
-                <div class="muted mono small">{w.id}</div>
-              </th>
-              <td>
-                <StatusBadge status={w.status} />
-                {w.status === 'draining' && <div class="muted small">finishing its runs, taking no new ones</div>}
-              </td>
-              <td>
-                <RunLinks ids={w.run_ids} names={props.names} />
-              </td>
-              <td class="num">
-                {w.run_ids.length} of {w.concurrency}
-              </td>
-              <td>
-                {labels(w.labels).length === 0 ? (
-                  <span class="muted">none</span>
-                ) : (
-                  <ul class="labels plain" aria-label={`Labels of ${w.name}`}>
-                    {labels(w.labels).map((l) => (
-                      <li class="chip" key={l}>
-                        {l}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </td>
-              <td>
-                <Ago at={w.last_heartbeat} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption={props.caption}
+      head={
+        <>
+          <th scope="col">Worker</th>
+          <th scope="col">Status</th>
+          <th scope="col">Current runs</th>
+          <th scope="col" class="num">
+            Slots used
+          </th>
+          <th scope="col">Labels</th>
+          <th scope="col">Last heartbeat</th>
+        </>
+      }
+    >
+      {props.workers.map((w) => (
+        <tr key={w.id}>
+          <th scope="row">
+            {w.name}
+            <div class="muted mono small">{w.id}</div>
+          </th>
+          <td>
+            <StatusBadge status={w.status} />
+            {w.status === 'draining' && <div class="muted small">finishing its runs, taking no new ones</div>}
+          </td>
+          <td>
+            <RunLinks ids={w.run_ids} names={props.names} />
+          </td>
+          <td class="num">
+            {w.run_ids.length} of {w.concurrency}
+          </td>
+          <td>
+            {labels(w.labels).length === 0 ? (
+              <span class="muted">none</span>
+            ) : (
+              <ul class="labels plain" aria-label={`Labels of ${w.name}`}>
+                {labels(w.labels).map((l) => (
+                  <li class="chip" key={l}>
+                    {l}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </td>
+          <td>
+            <Ago at={w.last_heartbeat} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
