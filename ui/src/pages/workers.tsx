@@ -1,5 +1,6 @@
 // The fleet, live: each worker's status, labels, how many of its slots hold runs (linked), and how long
 // ago it last checked in. Workers that went offline are kept out of the way in a collapsed list.
+import { useEffect } from 'preact/hooks';
 import type { Run, Worker } from '../api/types.ts';
 import { Empty, Loaded } from '../components/notice.tsx';
 import { Table } from '../components/table.tsx';
@@ -77,8 +78,20 @@ function WorkerTable(props: { workers: Worker[]; caption: string; names: Map<str
   );
 }
 
+/** Heartbeats are not announced on the feed (every worker sends one every few seconds), so while the
+ * page is shown the fleet is fetched again this often: last heartbeats and silent workers going
+ * offline stay current. */
+const HEARTBEAT_REFRESH_MS = 10_000;
+
 export default function Workers() {
   const workers = useList<Worker>('/system/workers', ['workers', 'runs'], {}, 200);
+  const reload = workers.reload;
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (!document.hidden) void reload();
+    }, HEARTBEAT_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   // Names for the runs workers hold: those running now (a run just assigned shows by its id).
   const running = useList<Run>('/runs', ['runs'], { status: 'running' }, 200);
   const names = new Map((running.data ?? []).map((r) => [r.id, r.name]));
