@@ -1,5 +1,5 @@
-// The workspace's admin pages in a real browser against the real stack: the fleet live (a worker, the
-// run it holds while it runs, one that left), credentials from a provider preset whose values never
+// The workspace's admin pages in a real browser against the real stack: the fleet live (workers, the
+// run one holds while it runs, draining, gone), credentials from a provider preset whose values never
 // reach the page, schedules with their cron in words and next instants, skills uploaded and
 // downloaded, deleting behind a confirmation, and a viewer who finds nothing to change.
 import { zipSync } from 'fflate';
@@ -36,7 +36,7 @@ async function uploadSkill(name: string): Promise<{ id: string }> {
 }
 
 describe('workers', () => {
-  it('shows the fleet live: a worker, the run it holds while it runs, and one that left under Offline', async () => {
+  it('shows the fleet live: workers, the run one holds while it runs, draining, and gone under Offline', async () => {
     const page = await signedIn('/workers');
     const active = page.getByRole('region', { name: /^Active/ });
     const steady = active.getByRole('row', { name: /ui-worker-steady/ });
@@ -46,24 +46,30 @@ describe('workers', () => {
     await expect(steady.getByText(/just now|\d+ s ago/).count()).resolves.toBe(1);
     await b.expectAccessible(page, 'workers');
 
-    b.stack.model.script = { command: 'sleep 6', finalText: 'Slept.' };
-    const run = await b.stack.createGooseRun('worker-view');
-    // Held, then running: the run shows in the worker's row, linked, without a reload.
-    const link = steady.getByRole('link', { name: 'e2e worker-view' });
+    // A second worker appears without a reload, with its labels and slots.
+    const leaving = await b.stack.startWorker('ui-worker-leaving', { ORCH_LABELS: 'pool=drain', ORCH_CONCURRENCY: '2' });
+    const row = active.getByRole('row', { name: /ui-worker-leaving/ });
+    await row.getByRole('list', { name: 'Labels of ui-worker-leaving' }).getByText('pool=drain').waitFor({ timeout: 5_000 });
+    await expect(row.getByText('0 of 2').count()).resolves.toBe(1);
+
+    // It holds a run that needs its label: the run shows in its row, linked, while it runs.
+    b.stack.model.script = { command: 'sleep 8', finalText: 'Slept.' };
+    const run = await b.stack.createGooseRun('worker-view', { labels: { pool: 'drain' } });
+    const link = row.getByRole('link', { name: 'e2e worker-view' });
     await link.waitFor({ timeout: 15_000 });
     await expect(link.getAttribute('href')).resolves.toBe(`/runs/${run.id}`);
-    await expect(steady.getByText('1 of 1').count()).resolves.toBe(1);
+    await expect(row.getByText('1 of 2').count()).resolves.toBe(1);
+    await expect(steady.getByText('idle').count()).resolves.toBe(1);
     await b.expectAccessible(page, 'workers with a run');
-    await b.stack.followRun(run.id);
-    await steady.getByText('idle').waitFor({ timeout: 5_000 });
 
-    const leaving = await b.stack.startWorker('ui-worker-leaving');
-    await active.getByRole('row', { name: /ui-worker-leaving/ }).waitFor({ timeout: 5_000 });
+    // Asked to stop, it drains: it finishes the run, then leaves the fleet.
     leaving.child.kill('SIGTERM');
+    await row.getByText('draining').first().waitFor({ timeout: 5_000 });
+    await b.stack.followRun(run.id);
     await leaving.exited;
     const offline = page.getByText(/^Offline workers \(1\)$/);
     await offline.waitFor({ timeout: 5_000 });
-    await expect(active.getByRole('row', { name: /ui-worker-leaving/ }).count()).resolves.toBe(0);
+    await expect(row.count()).resolves.toBe(0);
     // Collapsed until asked for.
     await expect(page.getByRole('row', { name: /ui-worker-leaving/ }).isVisible()).resolves.toBe(false);
     await offline.click();
