@@ -97,6 +97,7 @@ describe('credentials', () => {
     await dialog.getByRole('button', { name: 'Create credential' }).click();
     const row = page.getByRole('row', { name: /anthropic-api-key/ });
     await row.getByText('For the Claude jobs').waitFor();
+    await expect(row.getByText('for Anthropic').count()).resolves.toBe(1);
     await expect(dialog.isVisible()).resolves.toBe(false);
     await page.emulateMedia({ colorScheme: 'dark' });
     await b.expectAccessible(page, 'credentials, dark');
@@ -127,7 +128,7 @@ describe('credentials', () => {
     await rotate.getByRole('button', { name: 'Save new value' }).click();
     await page.getByRole('status').filter({ hasText: 'anthropic-api-key has its new value.' }).waitFor({ state: 'attached' });
     await expect
-      .poll(async () => (await b.stack.api<{ name: string; updated_at: string }[]>('GET', '/credentials')).find((c) => c.name === 'anthropic-api-key')!.updated_at)
+      .poll(async () => (await b.stack.api<{ name: string; updated_at: string }[]>('GET', '/credentials')).find((c) => c.name === 'anthropic-api-key')!.updated_at, { timeout: 5_000 })
       .not.toBe(before.updated_at);
 
     const html = await page.content();
@@ -181,11 +182,12 @@ describe('schedules', () => {
     await b.expectAccessible(page, 'schedules');
 
     await toggle.click();
-    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await expect.poll(() => toggle.isChecked(), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => toggle.isEnabled(), { timeout: 5_000 }).toBe(true);
     const [stored] = await b.stack.api<{ enabled: boolean; next_run_at: string | null }[]>('GET', '/schedules');
     expect(stored).toMatchObject({ enabled: false, next_run_at: null });
     await toggle.click();
-    await expect.poll(async () => (await b.stack.api<{ enabled: boolean }[]>('GET', '/schedules'))[0]?.enabled).toBe(true);
+    await expect.poll(async () => (await b.stack.api<{ enabled: boolean }[]>('GET', '/schedules'))[0]?.enabled, { timeout: 5_000 }).toBe(true);
 
     await row.getByRole('button', { name: 'Edit Weekly report' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit schedule Weekly report' });
@@ -204,7 +206,13 @@ describe('schedules', () => {
     await page.waitForURL(/\/runs\/[^/]+$/);
     const runId = new URL(page.url()).pathname.split('/').pop();
     await b.open(page, '/schedules');
-    await expect(page.getByRole('link', { name: 'Last run of Friday report' }).getAttribute('href')).resolves.toBe(`/runs/${runId}`);
+    await expect(page.getByRole('link', { name: /last run of Friday report/ }).getAttribute('href')).resolves.toBe(`/runs/${runId}`);
+    // Its history lists the fire and the run it started.
+    await page.getByRole('button', { name: 'History of Friday report' }).click();
+    const history = page.getByRole('dialog', { name: 'History of Friday report' });
+    await expect(history.getByRole('link', { name: 'Started a run' }).getAttribute('href')).resolves.toBe(`/runs/${runId}`);
+    await b.expectAccessible(page, 'schedule history');
+    await history.getByRole('button', { name: 'Close' }).click();
 
     await page.getByRole('button', { name: 'Delete Friday report' }).click();
     await page.getByRole('dialog', { name: 'Delete schedule Friday report?' }).getByRole('button', { name: 'Delete schedule' }).click();
@@ -231,7 +239,7 @@ describe('skills', () => {
     // What the SKILL.md broke is said next to its field.
     await dialog.getByLabel('SKILL.md').setInputFiles({ name: 'SKILL.md', mimeType: 'text/markdown', buffer: Buffer.from('no frontmatter here\n') });
     await dialog.getByRole('button', { name: 'Upload' }).click();
-    await expect.poll(() => dialog.getByLabel('SKILL.md').getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => dialog.getByLabel('SKILL.md').getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
     await b.expectAccessible(page, 'upload skill with an error');
 
     await dialog.getByLabel('SKILL.md').setInputFiles({ name: 'SKILL.md', mimeType: 'text/markdown', buffer: Buffer.from(SKILL_MD('weekly-report')) });

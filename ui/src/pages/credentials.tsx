@@ -13,12 +13,13 @@ import { credentialNameFor, PROVIDERS } from '../lib/providers.ts';
 import { useList } from '../state/live.ts';
 import { can } from '../state/session.ts';
 
-/** Each variable a provider needs, once, with the providers needing it. */
-const PRESETS: { envVar: string; providers: string }[] = (() => {
+/** Each variable a provider needs, once, with the providers needing it ("Azure OpenAI"). */
+const PROVIDERS_BY_VAR: Map<string, string> = (() => {
   const byVar = new Map<string, string[]>();
   for (const p of PROVIDERS) for (const v of p.envVars) byVar.set(v, [...(byVar.get(v) ?? []), p.label]);
-  return [...byVar].map(([envVar, providers]) => ({ envVar, providers: providers.join(', ') }));
+  return new Map([...byVar].map(([envVar, providers]) => [envVar, providers.join(', ')]));
 })();
+const PRESETS = [...PROVIDERS_BY_VAR].map(([envVar, providers]) => ({ envVar, providers }));
 
 function CreateCredential(props: { existing: Credential[]; onCreated: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -182,6 +183,7 @@ export default function Credentials() {
                   <th scope="row">{c.name}</th>
                   <td>
                     <code>{c.env_var}</code>
+                    {PROVIDERS_BY_VAR.has(c.env_var) && <div class="muted small">for {PROVIDERS_BY_VAR.get(c.env_var)}</div>}
                   </td>
                   <td>{c.description ?? <span class="muted">—</span>}</td>
                   <td>

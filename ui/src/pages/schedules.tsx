@@ -13,35 +13,38 @@ import { cronInWords, instantIn } from '../lib/cron.ts';
 import { useList } from '../state/live.ts';
 import { can, canEdit } from '../state/session.ts';
 import { ScheduleForm } from './schedule-form.tsx';
+import { ScheduleHistory } from './schedule-history.tsx';
 
 function label(s: Schedule): string {
   return s.name ?? s.job_name ?? s.id;
 }
 
-function EnabledSwitch(props: { schedule: Schedule; onChanged: (s: Schedule) => void; onError: (e: Error) => void }) {
-  const [busy, setBusy] = useState(false);
+function EnabledSwitch(props: { schedule: Schedule; onChanged: (s: Schedule) => Promise<void>; onError: (e: Error) => void }) {
+  // What the user asked for, shown until the list has the answer (so the switch does not snap back).
+  const [pending, setPending] = useState<boolean | null>(null);
   const s = props.schedule;
+  const checked = pending ?? s.enabled;
   return (
     <label class="switch">
       <input
         type="checkbox"
         role="switch"
         aria-label={`Enabled: ${label(s)}`}
-        checked={s.enabled}
-        disabled={busy}
+        checked={checked}
+        disabled={pending !== null}
         onChange={async (e) => {
           const enabled = e.currentTarget.checked;
-          setBusy(true);
+          setPending(enabled);
           try {
-            props.onChanged(await api<Schedule>(`/schedules/${encodeURIComponent(s.id)}`, { method: 'PUT', body: { enabled } }));
+            await props.onChanged(await api<Schedule>(`/schedules/${encodeURIComponent(s.id)}`, { method: 'PUT', body: { enabled } }));
           } catch (err) {
             props.onError(err as Error);
           } finally {
-            setBusy(false);
+            setPending(null);
           }
         }}
       />
-      <span aria-hidden="true">{s.enabled ? 'On' : 'Off'}</span>
+      <span aria-hidden="true">{checked ? 'On' : 'Off'}</span>
     </label>
   );
 }
@@ -120,7 +123,22 @@ export default function Schedules() {
                       {s.misfire === 'skip' ? ' · skips missed times' : ''}
                     </div>
                   </td>
-                  <td>{admin ? <EnabledSwitch schedule={s} onChanged={(next) => (setNotice(`${label(next)} ${next.enabled ? 'enabled' : 'disabled'}.`), reload())} onError={setError} /> : s.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td>
+                    {admin ? (
+                      <EnabledSwitch
+                        schedule={s}
+                        onError={setError}
+                        onChanged={async (next) => {
+                          setNotice(`${label(next)} ${next.enabled ? 'enabled' : 'disabled'}.`);
+                          await schedules.reload();
+                        }}
+                      />
+                    ) : s.enabled ? (
+                      'Enabled'
+                    ) : (
+                      'Disabled'
+                    )}
+                  </td>
                   <td>
                     {s.next_run_at ? (
                       <>
@@ -133,12 +151,16 @@ export default function Schedules() {
                   </td>
                   <td>
                     {s.last_run_id ? (
-                      <a href={`/runs/${s.last_run_id}`} aria-label={`Last run of ${label(s)}`}>
+                      <a href={`/runs/${s.last_run_id}`}>
                         <Ago at={s.last_run_at} empty="view" />
+                        <span class="visually-hidden"> (last run of {label(s)})</span>
                       </a>
                     ) : (
                       <span class="muted">never</span>
                     )}
+                    <div>
+                      <ScheduleHistory schedule={s} label={label(s)} />
+                    </div>
                   </td>
                   {canEdit.value && (
                     <td>
