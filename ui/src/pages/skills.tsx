@@ -22,10 +22,13 @@ function UploadSkill() {
   const form = useRef<HTMLFormElement>(null);
   const [extra, setExtra] = useState<Extra>('files');
   const submit = useSubmit();
-  const close = () => {
+  const reset = () => {
     form.current?.reset();
     setExtra('files');
     submit.clear();
+  };
+  const close = () => {
+    reset();
     dialog.current?.close();
   };
   return (
@@ -33,7 +36,7 @@ function UploadSkill() {
       <button type="button" class="primary" onClick={() => dialog.current?.showModal()}>
         Upload skill
       </button>
-      <dialog ref={dialog} aria-label="Upload skill">
+      <dialog ref={dialog} aria-label="Upload skill" onClose={reset}>
         <form
           ref={form}
           onSubmit={(e) => {
