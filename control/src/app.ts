@@ -67,7 +67,8 @@ const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, nex
 /**
  * What a successful change through the API touched, for the workspace feed: the topics, and the
  * workspace when the path names one. Null for reads and for the worker protocol's traffic (its run
- * changes are told where they happen; registering and leaving are the fleet's only changes here).
+ * changes and a worker starting to drain are told where they happen; registering and leaving are
+ * the fleet's only changes here).
  */
 function changeOf(method: string, path: string): { topics: FeedTopic[]; workspaceId?: string } | null {
   if (method === 'GET' || method === 'HEAD') return null;

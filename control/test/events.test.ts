@@ -60,6 +60,18 @@ describe('the workspace feed', () => {
     watcher.ws.close();
   });
 
+  it('names workers when one starts draining, and not for its plain heartbeats', async () => {
+    const worker = await callJson<{ id: string }>('/workers/register', { body: { name: 'drainer', labels: {}, concurrency: 1 } }, 201);
+    const watcher = await feed();
+    await callJson('/workers/heartbeat', { body: { worker_id: worker.id, runs: [] } }, 200);
+    expect(await watcher.heard('workers', 500)).toBe(false);
+    await callJson('/workers/heartbeat', { body: { worker_id: worker.id, runs: [], status: 'draining' } }, 200);
+    expect(await watcher.heard('workers')).toBe(true);
+    const [listed] = (await callJson<{ id: string; status: string }[]>('/system/workers')).filter((w) => w.id === worker.id);
+    expect(listed?.status).toBe('draining');
+    watcher.ws.close();
+  });
+
   it("stays quiet about other workspaces' changes", async () => {
     const elsewhere = await callJson('/workspaces', { body: { name: 'Elsewhere', slug: 'feed-elsewhere' } }, 201);
     const watcher = await feed();

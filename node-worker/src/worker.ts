@@ -61,6 +61,8 @@ export class Worker {
   /** Stops claiming, lets running runs finish, leaves the fleet, then resolves. */
   async drain(): Promise<void> {
     this.draining = true;
+    // Said at once rather than at the next heartbeat, so the fleet shows the worker draining.
+    this.nudgeHeartbeat();
     this.shutdown.abort();
     this.wakeClaimLoop();
     await Promise.all([...this.active.values()].map((r) => r.done));
@@ -145,10 +147,12 @@ export class Worker {
     const ms = seconds * 1000;
     const shorter = ms < this.heartbeatMs;
     this.heartbeatMs = ms;
-    if (shorter) {
-      this.heartbeatNudge.abort();
-      this.heartbeatNudge = new AbortController();
-    }
+    if (shorter) this.nudgeHeartbeat();
+  }
+
+  private nudgeHeartbeat(): void {
+    this.heartbeatNudge.abort();
+    this.heartbeatNudge = new AbortController();
   }
 
   private async heartbeatLoop(): Promise<void> {

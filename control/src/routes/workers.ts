@@ -35,7 +35,7 @@ import { ApiError } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
 import { notHolder, runContext } from '../http/run-context.ts';
 import type { LeaseProof } from '../logs/run-hub.ts';
-import { dispatcherFor, runHubFor } from '../queue/notify.ts';
+import { dispatcherFor, runHubFor, tellFeed } from '../queue/notify.ts';
 import { MAX_WORKERS_PER_KEY } from '../limits.ts';
 import { isWorkerOf, registerWorker } from '../queue/workers.ts';
 import { checkLease, complete, failAtClaim, recordGivenSkills, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
@@ -141,6 +141,8 @@ export const workerRoutes = createRouter()
       const { workspaceId, keyId } = c.get('auth');
       const renewal = await renew(runContext(c), workspaceId, body.worker_id, keyId, body.runs, body.status === 'draining');
       if (!renewal.known) throw workerUnknown();
+      // A draining worker is a change the fleet view shows; plain heartbeats are too frequent to announce.
+      if (body.status === 'draining') c.executionCtx.waitUntil(tellFeed(c.env, workspaceId, ['workers']));
       return c.json(
         { status: 'ok' as const, leases: renewal.leases, lost: renewal.lost, cancel: renewal.cancel, heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) },
         200,

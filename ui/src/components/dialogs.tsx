@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 
 /** A button that opens a modal asking to confirm; `onConfirm` runs only on "yes". */
-export function ConfirmButton(props: { label: string; title: string; children?: ComponentChildren; confirmLabel?: string; onConfirm: () => Promise<void> | void; danger?: boolean; class?: string; disabled?: boolean }) {
+export function ConfirmButton(props: { label: string; title: string; children?: ComponentChildren; confirmLabel?: string; onConfirm: () => Promise<void> | void; danger?: boolean; class?: string; disabled?: boolean; /** A fuller name than the label, e.g. naming the row's item. */ ariaLabel?: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +21,7 @@ export function ConfirmButton(props: { label: string; title: string; children?: 
   };
   return (
     <>
-      <button type="button" class={props.class ?? (props.danger ? 'danger' : '')} disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
+      <button type="button" class={props.class ?? (props.danger ? 'danger' : '')} aria-label={props.ariaLabel} disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
         {props.label}
       </button>
       <dialog ref={dialog} aria-label={props.title} class="confirm">
