@@ -1,7 +1,6 @@
 // Flags several commands share, and the values citty does not parse itself: repeated flags, `k=v`
 // pairs, durations, data files.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { CliError, usageError } from './errors.ts';
 
 /** Every value of a flag that may be given more than once (`--label a=1 --label b=2`). */
@@ -44,7 +43,7 @@ export function integer(text: string | undefined, what: string): number | undefi
 }
 
 /** A YAML or JSON file (JSON is YAML), parsed. */
-export function readDataFile(path: string): unknown {
+export async function readDataFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -52,7 +51,7 @@ export function readDataFile(path: string): unknown {
     throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   try {
-    return parse(text);
+    return (await import('yaml')).parse(text);
   } catch (err) {
     throw new CliError(`${path} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -6,7 +6,7 @@ import type { FinalStatus } from '../../control/src/contract/statuses.ts';
 import { reason, type Client } from './client.ts';
 import { ApiError, EXIT } from './errors.ts';
 import { duration, type Paint } from './output.ts';
-import type { LogLine, Transcript } from './transcript.ts';
+import type { LogLine, LogSink } from './transcript.ts';
 
 export interface FollowOptions {
   /** Show lines after this sequence (0: the whole log). */
@@ -35,7 +35,7 @@ const SILENCE_MS = 40_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /** Shows the run's log as it is written until the run ends, and returns the ended run. */
-export async function followRun(client: Client, runId: string, transcript: Transcript, options: FollowOptions = {}): Promise<Run> {
+export async function followRun(client: Client, runId: string, transcript: LogSink, options: FollowOptions = {}): Promise<Run> {
   let last = options.after ?? 0;
   let lastStatus = '';
   let backoff = 250;

@@ -1,18 +1,8 @@
 // flightctl: run, follow and manage Flight Control runs from a terminal, over the public REST API.
 // This module is the entry: the command tree, help, and how errors become one line and an exit code.
 import { readFileSync } from 'node:fs';
-import { renderUsage, runCommand, type CommandDef } from 'citty';
-import artifacts from './commands/artifacts.ts';
+import { renderUsage, runCommand, type CommandDef, type Resolvable } from 'citty';
 import { completionCommand } from './commands/completion.ts';
-import credentials from './commands/credentials.ts';
-import jobs from './commands/jobs.ts';
-import login, { whoami } from './commands/login.ts';
-import logs from './commands/logs.ts';
-import run from './commands/run.ts';
-import runs from './commands/runs.ts';
-import schedules from './commands/schedules.ts';
-import skills from './commands/skills.ts';
-import workers from './commands/workers.ts';
 import { ApiError, CliError, EXIT } from './errors.ts';
 import { colorFor, err } from './output.ts';
 import { globalArgs, takeGlobals } from './session.ts';
@@ -22,39 +12,56 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const root: CommandDef = {
   meta: { name: 'flightctl', version, description: 'Run, follow and manage Flight Control agent runs' },
   args: globalArgs,
+  // Each command's module is loaded only when it runs, so a command starts without loading the others.
   subCommands: {
-    login,
-    whoami,
-    run,
-    runs,
-    logs,
-    artifacts,
-    jobs,
-    schedules,
-    skills,
-    workers,
-    credentials,
+    login: lazy(() => import('./commands/login.ts')),
+    whoami: () => import('./commands/login.ts').then((m) => m.whoami),
+    run: lazy(() => import('./commands/run.ts')),
+    runs: lazy(() => import('./commands/runs.ts')),
+    logs: lazy(() => import('./commands/logs.ts')),
+    artifacts: lazy(() => import('./commands/artifacts.ts')),
+    jobs: lazy(() => import('./commands/jobs.ts')),
+    schedules: lazy(() => import('./commands/schedules.ts')),
+    skills: lazy(() => import('./commands/skills.ts')),
+    workers: lazy(() => import('./commands/workers.ts')),
+    credentials: lazy(() => import('./commands/credentials.ts')),
     completion: completionCommand(() => root),
   },
 };
 
-/** The command the words of `argv` name, and its parent, for help. */
-async function commandAt(argv: string[]): Promise<[CommandDef, CommandDef | undefined]> {
+function lazy(load: () => Promise<{ default: unknown }>): () => Promise<CommandDef> {
+  return () => load().then((m) => m.default as CommandDef);
+}
+
+async function resolved(command: Resolvable<CommandDef>): Promise<CommandDef> {
+  return typeof command === 'function' ? await command() : await command;
+}
+
+/** The command the words of `argv` name, and its full name (`flightctl runs ls`). */
+async function commandAt(argv: string[]): Promise<{ command: CommandDef; name: string }> {
   let command = root;
-  let parent: CommandDef | undefined;
+  const names = ['flightctl'];
   for (const word of argv) {
     if (word.startsWith('-')) continue;
-    const subCommands = (await command.subCommands) as Record<string, CommandDef> | undefined;
-    const next = subCommands?.[word] ?? Object.values(subCommands ?? {}).find((c) => [(c.meta as { alias?: string })?.alias].includes(word));
-    if (!next) break;
-    parent = command;
-    command = next;
+    const subCommands = (await resolved((command.subCommands ?? {}) as Resolvable<CommandDef>)) as unknown as Record<string, Resolvable<CommandDef>>;
+    let found: [string, CommandDef] | undefined;
+    for (const [name, candidate] of Object.entries(subCommands)) {
+      if (name !== word && typeof candidate === 'function') continue;
+      const sub = await resolved(candidate);
+      if (name === word || (sub.meta as { alias?: string } | undefined)?.alias === word) found = [name, sub];
+      if (found) break;
+    }
+    if (!found) break;
+    names.push(found[0]);
+    command = found[1];
   }
-  return [command, parent];
+  return { command, name: names.join(' ') };
 }
 
 async function showHelp(argv: string[]): Promise<void> {
-  const usage = await renderUsage(...(await commandAt(argv)));
+  const { command, name } = await commandAt(argv);
+  // citty names a command by its parent's name and its own; the parent here carries the whole path.
+  const usage = await renderUsage({ ...command, meta: { ...(command.meta as object), name: name.split(' ').at(-1)! } }, { meta: { name: name.split(' ').slice(0, -1).join(' ') } });
   process.stdout.write(`${colorFor(process.stdout) ? usage : stripAnsi(usage)}\n`);
 }
 
@@ -93,6 +100,9 @@ async function main(): Promise<void> {
     const argv = takeGlobals(process.argv.slice(2));
     const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : undefined);
     if (argv.length === 0 || words.includes('--help') || words.includes('-h')) return await showHelp(words);
+    // A group named without one of its commands (`flightctl runs`): say what it has.
+    const named = await commandAt(words);
+    if (named.command !== root && named.command.subCommands && !named.command.run && named.name.split(' ').length === 1 + words.filter((w) => !w.startsWith('-')).length) return await showHelp(words);
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return void process.stdout.write(`${version}\n`);
     await runCommand(root, { rawArgs: argv });
   } catch (error) {

@@ -1,6 +1,5 @@
 // What flightctl prints: aligned tables and colour for people (colour only on a terminal, never with
 // NO_COLOR), JSON or YAML for scripts, progress on stderr, and errors as one line.
-import { stringify } from 'yaml';
 import { environment } from './config.ts';
 import { usageError } from './errors.ts';
 
@@ -40,13 +39,18 @@ export function parseFormat(json: boolean, output: string | undefined): Format {
 }
 
 /** Prints `data` as the API gave it (JSON, YAML), or as the table `render` makes of it. */
-export function print(format: Format, data: unknown, render: () => string): void {
+export async function print(format: Format, data: unknown, render: () => string): Promise<void> {
   if (format === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-  else if (format === 'yaml') process.stdout.write(stringify(data));
+  else if (format === 'yaml') process.stdout.write(await toYaml(data));
   else {
     const text = render();
     if (text !== '') process.stdout.write(`${text}\n`);
   }
+}
+
+/** YAML text; the library is loaded only by the commands that need it, to keep start-up quick. */
+export async function toYaml(data: unknown): Promise<string> {
+  return (await import('yaml')).stringify(data);
 }
 
 /** An aligned table; the last column is not padded. Colour codes do not count towards widths. */

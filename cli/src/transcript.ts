@@ -6,6 +6,13 @@ import { truncate, type Paint } from './output.ts';
 
 export type LogLine = LogView;
 
+/** Where a followed run's lines go: a transcript for people, or one JSON or YAML document per line. */
+export interface LogSink {
+  push(line: LogLine): void;
+  /** No more lines for now: anything held back is shown. */
+  flush(): void;
+}
+
 /** The output of the tool call being shown, held until the call's last line has come. */
 interface PendingOutput {
   id: unknown;
@@ -17,7 +24,7 @@ interface PendingOutput {
 
 const SUMMARY_WIDTH = 100;
 
-export class Transcript {
+export class Transcript implements LogSink {
   private pending: PendingOutput | null = null;
   private readonly paint: Paint;
   private readonly write: (text: string) => void;

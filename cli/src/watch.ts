@@ -4,10 +4,12 @@ import type { Run } from '../../control/src/contract/runs.ts';
 import type { Client } from './client.ts';
 import { EXIT } from './errors.ts';
 import { closingLine, exitCodeFor, followRun } from './follow.ts';
-import { err, note, out } from './output.ts';
-import { Transcript } from './transcript.ts';
+import { err, note, out, toYaml, type Format } from './output.ts';
+import { Transcript, type LogSink } from './transcript.ts';
 
 export interface WatchOptions {
+  /** `json`: one line of JSON per log line (as the API gives it), then the ended run; `yaml`: documents. */
+  format?: Format;
   raw?: boolean;
   cancelOnInterrupt?: boolean;
   /** Show lines after this sequence only. */
@@ -29,15 +31,26 @@ export async function watchRun(client: Client, runId: string, options: WatchOpti
   };
   process.on('SIGINT', onInterrupt);
   try {
-    const transcript = new Transcript(out, (text) => process.stdout.write(text), { raw: options.raw ?? false });
-    const run: Run = await followRun(client, runId, transcript, {
+    const format = options.format ?? 'table';
+    const write = (text: string) => process.stdout.write(text);
+    // YAML documents are written as their lines come, in order, each once the library has made it.
+    let written = Promise.resolve();
+    const document = (value: unknown) => {
+      if (format === 'json') write(`${JSON.stringify(value)}\n`);
+      else written = written.then(async () => void write(`---\n${await toYaml(value)}`));
+    };
+    const sink: LogSink = format === 'table' ? new Transcript(out, write, { raw: options.raw ?? false }) : { push: document, flush: () => undefined };
+    const run: Run = await followRun(client, runId, sink, {
       after: options.after ?? 0,
       onStatus: (status) => note(status === 'queued' ? '… queued, waiting for a worker' : `● ${status}`),
       onReconnecting: (why) => note(`connection lost (${why}); reconnecting…`),
     });
-    process.stdout.write(`${closingLine(run, out)}\n`);
+    if (format === 'table') write(`${closingLine(run, out)}\n`);
+    else document(run);
+    await written;
     return exitCodeFor(run.status);
   } finally {
     process.off('SIGINT', onInterrupt);
   }
 }
+

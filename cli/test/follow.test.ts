@@ -42,7 +42,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-describe('flightctl follows runs', { timeout: 60_000 }, () => {
+describe('flightctl follows runs', { timeout: 120_000 }, () => {
   it('credentials set takes the value from stdin, never from the command line', async () => {
     const setting = startCli(['credentials', 'set', 'openai'], { env, keepStdin: true });
     // While it waits for the value, the process list shows nothing of it.
@@ -69,6 +69,13 @@ describe('flightctl follows runs', { timeout: 60_000 }, () => {
     expect(mask(result.stdout)).toBe(readFileSync(GOLDEN, 'utf8'));
     // Progress went to stderr, not into the transcript.
     expect(result.stderr).toContain('queued');
+    // For scripts, the same follow as JSON: each line as the API stores it, then the ended run.
+    const id = runIdOf(result.stderr);
+    const followed = await cli(['logs', '-f', id, '--json'], { env });
+    expect(followed.code).toBe(0);
+    const documents = followed.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(documents.slice(0, -1)).toEqual(await stack.api('GET', `/runs/${id}/logs`));
+    expect(documents.at(-1)).toEqual(await stack.api('GET', `/runs/${id}`));
     // The run got exactly the value `credentials set` read from stdin.
     expect(stack.model.requests.slice(seen).map((r) => r.authorization)).toEqual([`Bearer ${SECRET}`, `Bearer ${SECRET}`]);
   });

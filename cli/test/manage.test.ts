@@ -47,7 +47,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-describe('flightctl manages a workspace', { timeout: 60_000 }, () => {
+describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
   it('login checks the key against /users/me and stores it readable by the user alone', async () => {
     const home = configHome();
     const config = join(home, 'flightctl', 'config.json');

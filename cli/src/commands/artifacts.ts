@@ -17,7 +17,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const artifacts = await client.list<Artifact>(`/runs/${encodeURIComponent(args.run)}/artifacts`, {}, { pageSize: 500 });
-    print(format, artifacts, () =>
+    await print(format, artifacts, () =>
       table(
         ['ID', 'FILENAME', 'SIZE', 'TYPE', 'CREATED'],
         artifacts.map((a) => [a.id, a.filename, `${a.size_bytes}`, a.content_type, ago(a.created_at)]),

@@ -19,7 +19,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const credentials = await client.list<Credential>('/credentials', {}, listOptions(args, 0));
-    print(format, credentials, () =>
+    await print(format, credentials, () =>
       table(
         ['NAME', 'ENV VAR', 'DESCRIPTION', 'UPDATED'],
         credentials.map((c) => [c.name, c.env_var, c.description ?? '', ago(c.updated_at)]),
@@ -48,7 +48,7 @@ const set = defineCommand({
     const saved = existing
       ? await client.put<Credential>(`/credentials/${existing.id}`, fields)
       : await client.post<Credential>('/credentials', { name: args.name, ...fields });
-    print(format, saved, () => `${existing ? 'updated' : 'created'} credential ${saved.name} (${saved.env_var})`);
+    await print(format, saved, () => `${existing ? 'updated' : 'created'} credential ${saved.name} (${saved.env_var})`);
   },
 });
 

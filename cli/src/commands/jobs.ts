@@ -13,8 +13,8 @@ import { runDetails } from '../run-view.ts';
 const jobArg = { job: { type: 'positional', required: true, description: 'Job name or id' } } as const;
 const fileArg = { file: { type: 'string', alias: 'f', description: 'YAML or JSON file with the job\'s fields', required: true } } as const;
 
-function readJobFile(path: string): Record<string, unknown> {
-  const body = readDataFile(path);
+async function readJobFile(path: string): Promise<Record<string, unknown>> {
+  const body = await readDataFile(path);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw usageError(`${path} should hold one job: name, task_prompt, …`);
   return body as Record<string, unknown>;
 }
@@ -25,7 +25,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const jobs = await client.list<Job>('/jobs', {}, listOptions(args));
-    print(format, jobs, () =>
+    await print(format, jobs, () =>
       table(
         ['ID', 'NAME', 'MODEL', 'TIMEOUT', 'UPDATED'],
         jobs.map((j) => [j.id, truncate(j.name, 40), String(j.agent_config['model'] ?? '-'), `${j.timeout_seconds}s`, ago(j.updated_at)]),
@@ -41,7 +41,7 @@ const get = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const job = await findJob(client, args.job);
-    print(format, job, () => jobDetails(job));
+    await print(format, job, () => jobDetails(job));
   },
 });
 
@@ -50,8 +50,8 @@ const create = defineCommand({
   args: { ...fileArg, ...globalArgs },
   async run({ args }) {
     const { client, format } = session();
-    const job = await client.post<Job>('/jobs', readJobFile(args.file));
-    print(format, job, () => `created job ${job.name} (${job.id})`);
+    const job = await client.post<Job>('/jobs', await readJobFile(args.file));
+    await print(format, job, () => `created job ${job.name} (${job.id})`);
   },
 });
 
@@ -61,8 +61,8 @@ const edit = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const { id } = await findJob(client, args.job);
-    const job = await client.put<Job>(`/jobs/${id}`, readJobFile(args.file));
-    print(format, job, () => `updated job ${job.name} (${job.id})`);
+    const job = await client.put<Job>(`/jobs/${id}`, await readJobFile(args.file));
+    await print(format, job, () => `updated job ${job.name} (${job.id})`);
   },
 });
 
@@ -86,7 +86,7 @@ const run = defineCommand({
     const queued = await client.post<Run>(`/jobs/${job.id}/run`);
     if (!args.follow) return print(format, queued, () => runDetails(queued));
     note(`run ${queued.id} queued (${job.name})`);
-    process.exitCode = await watchRun(client, queued.id, { raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
+    process.exitCode = await watchRun(client, queued.id, { format, raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
   },
 });
 

@@ -30,7 +30,7 @@ export const whoami = defineCommand({
   async run() {
     const { client, format } = session();
     const me = await client.get<Me>('/users/me');
-    print(format, me, () => `${me.username} (${me.role} in ${me.workspace_id}) at ${client.settings.url}`);
+    await print(format, me, () => `${me.username} (${me.role} in ${me.workspace_id}) at ${client.settings.url}`);
   },
 });
 

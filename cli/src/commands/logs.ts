@@ -19,12 +19,12 @@ export default defineCommand({
     const { client, format } = session();
     const runId = encodeURIComponent(args.run);
     const after = integer(args.after, '--after') ?? 0;
-    if (args.follow && format === 'table') {
-      process.exitCode = await watchRun(client, runId, { raw: args.raw, after });
+    if (args.follow) {
+      process.exitCode = await watchRun(client, runId, { format, raw: args.raw, after });
       return;
     }
     const lines = await client.list<LogLine>(`/runs/${runId}/logs`, { after }, { pageSize: 10_000 });
-    print(format, lines, () => {
+    await print(format, lines, () => {
       const text: string[] = [];
       const transcript = new Transcript(out, (t) => text.push(t), { raw: args.raw });
       lines.forEach((l) => transcript.push(l));

@@ -33,7 +33,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const { client, format } = session();
-    const overrides = runOverrides(args, rawArgs);
+    const overrides = await runOverrides(args, rawArgs);
     let run: Run;
     if (args.job) {
       if (args.prompt) throw usageError('give a prompt or --job, not both');
@@ -50,13 +50,13 @@ export default defineCommand({
     }
     if (!args.follow) return print(format, run, () => runDetails(run));
     note(`run ${run.id} queued (${run.name})`);
-    process.exitCode = await watchRun(client, run.id, { raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
+    process.exitCode = await watchRun(client, run.id, { format, raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
   },
 });
 
 type RunFields = Partial<RunCreate>;
 
-function runOverrides(args: Record<string, unknown>, rawArgs: string[]): RunFields {
+async function runOverrides(args: Record<string, unknown>, rawArgs: string[]): Promise<RunFields> {
   const str = (name: string) => (typeof args[name] === 'string' ? (args[name] as string) : undefined);
   const fields: RunFields = {};
   const agentConfig: Record<string, unknown> = {};
@@ -75,7 +75,7 @@ function runOverrides(args: Record<string, unknown>, rawArgs: string[]): RunFiel
   const env = repeated(rawArgs, 'env');
   if (env.length > 0) fields.env_vars = pairs(env, '--env');
   if (str('mcp')) {
-    const servers = readDataFile(str('mcp')!);
+    const servers = await readDataFile(str('mcp')!);
     const list = Array.isArray(servers) ? servers : (servers as { mcp_servers?: unknown })?.mcp_servers;
     if (!Array.isArray(list)) throw usageError(`${str('mcp')} should hold a list of MCP servers (or mcp_servers: [...])`);
     fields.mcp_servers = list as RunCreate['mcp_servers'];

@@ -20,7 +20,7 @@ const ls = defineCommand({
     const { client, format } = session();
     const jobId = args.job ? (await findJob(client, args.job)).id : undefined;
     const runs = await client.list<Run>('/runs', { status: args.status, job_id: jobId }, listOptions(args));
-    print(format, runs, () =>
+    await print(format, runs, () =>
       table(
         ['ID', 'STATUS', 'NAME', 'CREATED', 'DURATION'],
         runs.map((r) => [r.id, statusText(r.status), truncate(r.name, 40), ago(r.created_at), runDuration(r)]),
@@ -36,7 +36,7 @@ const get = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const run = await client.get<Run>(`/runs/${encodeURIComponent(args.run)}`);
-    print(format, run, () => runDetails(run));
+    await print(format, run, () => runDetails(run));
   },
 });
 
@@ -46,7 +46,7 @@ const cancel = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const run = await client.post<Run>(`/runs/${encodeURIComponent(args.run)}/cancel`);
-    print(format, run, () => `cancel requested for run ${run.id} (${statusText(run.status)})`);
+    await print(format, run, () => `cancel requested for run ${run.id} (${statusText(run.status)})`);
   },
 });
 
@@ -58,7 +58,7 @@ const rerun = defineCommand({
     const run = await client.post<Run>(`/runs/${encodeURIComponent(args.run)}/rerun`);
     if (!args.follow) return print(format, run, () => runDetails(run));
     note(`run ${run.id} queued (re-run of ${args.run})`);
-    process.exitCode = await watchRun(client, run.id, { raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
+    process.exitCode = await watchRun(client, run.id, { format, raw: args.raw, cancelOnInterrupt: args['cancel-on-interrupt'] });
   },
 });
 

@@ -14,7 +14,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const schedules = await client.list<Schedule>('/schedules', {}, listOptions(args));
-    print(format, schedules, () =>
+    await print(format, schedules, () =>
       table(
         ['ID', 'NAME', 'JOB', 'CRON', 'TIMEZONE', 'ENABLED', 'NEXT RUN'],
         schedules.map((s) => [s.id, s.name ?? '-', s.job_name ?? s.job_definition_id, s.cron_expression, s.timezone, s.enabled ? out.green('yes') : out.yellow('no'), s.next_run_at ?? '-']),
@@ -48,7 +48,7 @@ const create = defineCommand({
       ...(args.misfire ? { misfire: args.misfire } : {}),
       ...(args.overlap ? { overlap: args.overlap } : {}),
     });
-    print(format, schedule, () => `created schedule ${schedule.id}: ${job.name} at '${schedule.cron_expression}' (${schedule.timezone}), next ${schedule.next_run_at ?? 'never (disabled)'}`);
+    await print(format, schedule, () => `created schedule ${schedule.id}: ${job.name} at '${schedule.cron_expression}' (${schedule.timezone}), next ${schedule.next_run_at ?? 'never (disabled)'}`);
   },
 });
 
@@ -59,7 +59,7 @@ const toggle = (enabled: boolean) =>
     async run({ args }) {
       const { client, format } = session();
       const schedule = await client.put<Schedule>(`/schedules/${encodeURIComponent(args.schedule)}`, { enabled });
-      print(format, schedule, () => `schedule ${schedule.id} ${enabled ? `enabled, next ${schedule.next_run_at}` : 'disabled'}`);
+      await print(format, schedule, () => `schedule ${schedule.id} ${enabled ? `enabled, next ${schedule.next_run_at}` : 'disabled'}`);
     },
   });
 

@@ -46,7 +46,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const skills = await client.list<SkillSummary>('/skills', {}, listOptions(args, 0));
-    print(format, skills, () =>
+    await print(format, skills, () =>
       table(
         ['ID', 'NAME', 'FILES', 'SIZE', 'UPDATED', 'DESCRIPTION'],
         skills.map((s) => [s.id, s.name, String(s.file_count), String(s.total_size_bytes), ago(s.updated_at), s.description.split('\n')[0] ?? '']),
@@ -72,7 +72,7 @@ const push = defineCommand({
       if (existing) await client.delete(`/skills/${existing.id}`);
     }
     const skill = await client.form<SkillSummary>('POST', '/skills', form);
-    print(format, skill, () => `pushed skill ${skill.name} (${skill.id}): ${skill.file_count} files, ${skill.total_size_bytes} bytes`);
+    await print(format, skill, () => `pushed skill ${skill.name} (${skill.id}): ${skill.file_count} files, ${skill.total_size_bytes} bytes`);
   },
 });
 

@@ -11,7 +11,7 @@ const ls = defineCommand({
   async run({ args }) {
     const { client, format } = session();
     const workers = await client.list<Worker>('/system/workers', { status: args.status }, listOptions(args));
-    print(format, workers, () =>
+    await print(format, workers, () =>
       table(
         ['ID', 'NAME', 'STATUS', 'RUNS', 'LABELS', 'LAST HEARTBEAT'],
         workers.map((w) => [
