@@ -4,6 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CliError } from './errors.ts';
 
 /** What `flightctl login` stores. */
 export interface StoredConfig {
@@ -51,7 +52,12 @@ export function readStoredConfig(path = configPath()): StoredConfig {
   } catch {
     return {};
   }
-  const value: unknown = JSON.parse(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not valid JSON; fix it or run flightctl login again`);
+  }
   if (!value || typeof value !== 'object') return {};
   const { url, api_key, workspace } = value as Record<string, unknown>;
   return {

@@ -139,6 +139,14 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
     const [run] = await api<{ id: string }[]>('/runs?limit=1');
     expect(await json(['artifacts', 'ls', run!.id])).toEqual(await api(`/runs/${run!.id}/artifacts`));
 
+    // A job run with options of its own is an ad-hoc run of the job's settings; a re-run links back.
+    const changed = (await json(['run', '--job', 'nightly-report', '--model', 'other-model'])) as { id: string; job_definition_id: unknown; task_prompt: string; agent_config: unknown; timeout_seconds: number };
+    expect(changed).toMatchObject({ job_definition_id: null, task_prompt: 'Write the report.', agent_config: { model: 'other-model' }, timeout_seconds: 300 });
+    expect(await json(['runs', 'rerun', changed.id])).toMatchObject({ rerun_of: changed.id, task_prompt: 'Write the report.' });
+    const changes = join(dir, 'changes.yaml');
+    writeFileSync(changes, 'timeout_seconds: 120\n');
+    expect(await json(['jobs', 'edit', 'nightly-report', '-f', changes])).toMatchObject({ name: 'nightly-report', timeout_seconds: 120, task_prompt: 'Write the report.' });
+
     expect((await cli(['jobs', 'delete', 'nightly-report'], { env })).code).toBe(0);
     expect(await api('/jobs')).toEqual([]);
   });
