@@ -39,7 +39,8 @@ export class Client {
   async list<T>(path: string, query: Query = {}, options: ListOptions = {}): Promise<T[]> {
     const rows: T[] = [];
     const limit = options.limit ?? Infinity;
-    const pageSize = Math.min(options.pageSize ?? 100, Number.isFinite(limit) ? limit : 500, 500);
+    // Lists take up to 500 rows a page and a run's log 10,000; the caller asks for what its list allows.
+    const pageSize = Math.min(options.pageSize ?? 100, limit);
     let next: string | null = this.url(path, { ...query, limit: pageSize });
     while (next !== null && rows.length < limit) {
       const response = await this.request('GET', next);
