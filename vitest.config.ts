@@ -43,10 +43,11 @@ export default defineConfig({
       {
         test: { name: 'browser', include: ['ui/test/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000 },
       },
+      // Node-side tests, among them the worker's and the command line's against a real stack.
       {
         test: {
           name: 'node',
-          include: ['test/**/*.test.ts', 'node-worker/test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'node-worker/test/**/*.test.ts', 'cli/test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },
