@@ -12,4 +12,5 @@ export type { Me } from '../../../control/src/contract/users.ts';
 export type { Workspace, Member } from '../../../control/src/contract/workspaces.ts';
 export type { ApiKey, ApiKeyCreated } from '../../../control/src/contract/api-keys.ts';
 export type { McpServer, AgentConfig } from '../../../control/src/contract/agent.ts';
+export type { RetryPolicy } from '../../../control/src/contract/retry.ts';
 export type { KeyRole, MemberRole } from '../../../control/src/auth/roles.ts';

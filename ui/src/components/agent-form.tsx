@@ -182,7 +182,7 @@ function MissingKeys(props: { provider: string; missing: string[] }) {
 
 /** Every field the form shows an error beside; others are listed with the form's error. */
 function shownFields(kind: AgentFormKind, servers: number): string[] {
-  const fields = ['name', 'task_prompt', 'agent_config.provider', 'agent_config.model', 'agent_config.max_turns', 'credential_ids', 'skill_ids', 'env_vars', kind === 'job' ? 'labels' : 'required_labels', 'priority', 'timeout_seconds', 'max_attempts'];
+  const fields = ['name', 'task_prompt', 'agent_config.provider', 'agent_config.model', 'agent_config.max_turns', 'credential_ids', 'skill_ids', 'env_vars', kind === 'job' ? 'labels' : 'required_labels', 'priority', 'timeout_seconds', 'max_attempts', 'retry', ...(kind === 'job' ? ['max_concurrent_runs'] : [])];
   if (kind === 'job') fields.push('description');
   for (let i = 0; i < servers; i++) for (const f of ['name', 'type', 'command', 'args', 'env', 'uri', 'headers', 'timeout']) fields.push(`mcp_servers.${i}.${f}`);
   return fields;
@@ -281,6 +281,17 @@ export function AgentForm(props: { kind: AgentFormKind; initial: AgentFormState;
           <Field label="Max attempts" error={submit.fieldError('max_attempts')} hint="Claims allowed when workers are lost mid-run.">
             {(f) => <input {...f} type="number" inputMode="numeric" value={state.maxAttempts} onInput={(e) => set({ maxAttempts: e.currentTarget.value })} />}
           </Field>
+          <Field label="Retries" error={submit.fieldError('retry.max_attempts') ?? submit.fieldError('retry')} hint="Tries again after a failure, timeout or lost worker; blank for none.">
+            {(f) => <input {...f} type="number" inputMode="numeric" min={0} value={state.retries} onInput={(e) => set({ retries: e.currentTarget.value })} />}
+          </Field>
+          <Field label="First retry after (seconds)" error={submit.fieldError('retry.backoff.initial_seconds')} hint="Each later retry waits twice as long, at most an hour.">
+            {(f) => <input {...f} type="number" inputMode="numeric" min={0} value={state.retryDelay} onInput={(e) => set({ retryDelay: e.currentTarget.value })} />}
+          </Field>
+          {kind === 'job' && (
+            <Field label="Max concurrent runs" error={submit.fieldError('max_concurrent_runs')} hint="Runs of this job held by workers at once; the rest wait queued. Blank for no limit.">
+              {(f) => <input {...f} type="number" inputMode="numeric" min={1} value={state.maxConcurrent} onInput={(e) => set({ maxConcurrent: e.currentTarget.value })} />}
+            </Field>
+          )}
         </div>
       </Section>
 

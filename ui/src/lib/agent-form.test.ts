@@ -25,6 +25,8 @@ const job: Job = {
   timeout_seconds: 600,
   priority: 5,
   max_attempts: 2,
+  retry: { max_attempts: 3, on: ['failed'], backoff: { initial_seconds: 30, factor: 3, max_seconds: 600 } },
+  max_concurrent_runs: 2,
   created_at: '2026-12-01T00:00:00Z',
   updated_at: '2026-12-01T00:00:00Z',
 };
@@ -95,5 +97,16 @@ describe('the agent form', () => {
     expect(agentSummary(job)).toBe('OpenAI · gpt-4.1');
     expect(agentSummary({ agent_config: {} })).toBe("Worker's default");
     expect(agentSummary({ agent_config: { provider: 'groq', model: 'llama' } })).toBe('groq · llama');
+  });
+
+  it('turns retries into a policy, keeps what the form does not show of a stored one, and caps a job', () => {
+    expect(toRunCreate(form({})).retry).toBeNull();
+    expect(toRunCreate(form({ retries: '2', retryDelay: '5' })).retry).toEqual({ on: ['failed', 'timeout', 'worker_lost'], max_attempts: 3, backoff: { initial_seconds: 5, factor: 2, max_seconds: 3600 } });
+    const edited = formFromJob(job);
+    expect(edited).toMatchObject({ retries: '2', retryDelay: '30', maxConcurrent: '2' });
+    const body = toJobBody({ ...edited, retries: '4' });
+    expect(body.retry).toEqual({ on: ['failed'], max_attempts: 5, backoff: { initial_seconds: 30, factor: 3, max_seconds: 600 } });
+    expect(body.max_concurrent_runs).toBe(2);
+    expect(toJobBody({ ...edited, retries: '0', maxConcurrent: '' })).toMatchObject({ retry: null, max_concurrent_runs: null });
   });
 });

@@ -1,7 +1,7 @@
 // The agent form's state and the request bodies built from it: a run (POST /runs) or a job
 // (POST and PUT /jobs) from the same fields, and back from a stored job. Kept free of the DOM so the
 // rules (what is left out, what defaults apply, which provider keys are missing) are unit-tested.
-import type { Job, JobCreate, McpServer, Run, RunCreate } from '../api/types.ts';
+import type { Job, JobCreate, McpServer, RetryPolicy, Run, RunCreate } from '../api/types.ts';
 import { providerOf } from './providers.ts';
 
 export type SkillChoice = 'all' | 'none' | 'chosen';
@@ -38,11 +38,19 @@ export interface AgentFormState {
   priority: string;
   timeoutSeconds: string;
   maxAttempts: string;
+  /** Retries of a failed, timed-out or lost attempt; '' or '0' for none. */
+  retries: string;
+  /** Seconds before the first retry; each later one waits twice as long. */
+  retryDelay: string;
+  /** A job's cap on its runs held at once; '' for none. */
+  maxConcurrent: string;
+  /** The stored retry policy, so what the form does not show (its outcomes, factor, cap) is kept. */
+  retryPolicy: RetryPolicy | null;
   /** agent_config keys the form has no control for, kept as they were. */
   extraConfig: Record<string, unknown>;
 }
 
-export const DEFAULTS = { priority: 0, timeoutSeconds: 1800, maxAttempts: 3 } as const;
+export const DEFAULTS = { priority: 0, timeoutSeconds: 1800, maxAttempts: 3, retryDelay: 10 } as const;
 
 let nextKey = 1;
 
@@ -67,8 +75,28 @@ export function emptyAgentForm(): AgentFormState {
     priority: String(DEFAULTS.priority),
     timeoutSeconds: String(DEFAULTS.timeoutSeconds),
     maxAttempts: String(DEFAULTS.maxAttempts),
+    retries: '',
+    retryDelay: String(DEFAULTS.retryDelay),
+    maxConcurrent: '',
+    retryPolicy: null,
     extraConfig: {},
   };
+}
+
+/** The retry policy the form describes: none without retries; otherwise the stored one with the form's count and first wait. */
+function retryPolicy(state: AgentFormState): RetryPolicy | null {
+  const retries = state.retries.trim();
+  if (retries === '' || retries === '0') return null;
+  const stored = state.retryPolicy;
+  return {
+    on: stored?.on ?? ['failed', 'timeout', 'worker_lost'],
+    max_attempts: whole(retries, 0) + 1,
+    backoff: { factor: 2, max_seconds: 3600, ...stored?.backoff, initial_seconds: whole(state.retryDelay, DEFAULTS.retryDelay) },
+  };
+}
+
+function retryFields(policy: RetryPolicy | null) {
+  return { retries: policy ? String(policy.max_attempts - 1) : '', retryDelay: String(policy?.backoff.initial_seconds ?? DEFAULTS.retryDelay), retryPolicy: policy };
 }
 
 /** A whole number from a text box; blank means `fallback`. Anything else goes to the API as typed, so its message says what is wrong. */
@@ -117,6 +145,7 @@ function common(state: AgentFormState) {
     timeout_seconds: whole(state.timeoutSeconds, DEFAULTS.timeoutSeconds),
     priority: whole(state.priority, DEFAULTS.priority),
     max_attempts: whole(state.maxAttempts, DEFAULTS.maxAttempts),
+    retry: retryPolicy(state),
   };
 }
 
@@ -129,7 +158,8 @@ export function toRunCreate(state: AgentFormState): Partial<RunCreate> {
 /** POST /jobs, and PUT /jobs/{id} (every field, so the job becomes what the form shows). */
 export function toJobBody(state: AgentFormState): JobCreate {
   const description = state.description.trim();
-  return { name: state.name.trim(), description: description || null, ...common(state), labels: state.labels };
+  const cap = state.maxConcurrent.trim();
+  return { name: state.name.trim(), description: description || null, ...common(state), labels: state.labels, max_concurrent_runs: cap === '' ? null : whole(cap, 1) };
 }
 
 function serverForm(raw: Record<string, unknown>): McpServerForm {
@@ -147,7 +177,7 @@ function serverForm(raw: Record<string, unknown>): McpServerForm {
   };
 }
 
-function fromStored(source: Pick<Job, 'task_prompt' | 'agent_config' | 'mcp_servers' | 'credential_ids' | 'skill_ids' | 'timeout_seconds' | 'priority' | 'max_attempts'>) {
+function fromStored(source: Pick<Job, 'task_prompt' | 'agent_config' | 'mcp_servers' | 'credential_ids' | 'skill_ids' | 'timeout_seconds' | 'priority' | 'max_attempts' | 'retry'>) {
   const { provider, model, max_turns, ...extraConfig } = source.agent_config;
   const skills = source.skill_ids;
   return {
@@ -162,18 +192,26 @@ function fromStored(source: Pick<Job, 'task_prompt' | 'agent_config' | 'mcp_serv
     priority: String(source.priority),
     timeoutSeconds: String(source.timeout_seconds),
     maxAttempts: String(source.max_attempts),
+    ...retryFields(source.retry),
     extraConfig,
   };
 }
 
 /** The form showing a stored job, to edit it. */
 export function formFromJob(job: Job): AgentFormState {
-  return { ...fromStored(job), name: job.name, description: job.description ?? '', env: { ...job.env_vars }, labels: { ...job.labels } };
+  return {
+    ...fromStored(job),
+    name: job.name,
+    description: job.description ?? '',
+    env: { ...job.env_vars },
+    labels: { ...job.labels },
+    maxConcurrent: job.max_concurrent_runs === null ? '' : String(job.max_concurrent_runs),
+  };
 }
 
 /** A new run's form with a past run's settings (its env vars are not returned by the API). */
 export function formFromRun(run: Run): AgentFormState {
-  return { ...fromStored(run), name: run.name, description: '', env: {}, labels: { ...run.required_labels } };
+  return { ...fromStored(run), name: run.name, description: '', env: {}, labels: { ...run.required_labels }, maxConcurrent: '' };
 }
 
 /**
