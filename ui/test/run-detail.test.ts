@@ -92,7 +92,7 @@ describe('the run page', () => {
     const raw = page.getByRole('region', { name: 'Log lines' });
     await raw.getByText(marker, { exact: true }).first().waitFor();
     await page.getByLabel('Search the log').fill('report for');
-    await page.getByText(/^1 of \d+ lines match$/).waitFor();
+    await page.getByText(/\b1 of \d+ lines match/).waitFor();
     await page.getByLabel('Search the log').fill('');
     await page.getByLabel('Kind of line').selectOption({ label: 'Errors' });
     await raw.getByText('No lines match.').waitFor();
