@@ -26,6 +26,11 @@ async function signedIn(options: Parameters<BrowserStack['newPage']>[0] = {}): P
   return page;
 }
 
+/** The log viewer's connection state (Live, Reconnecting…, Complete, …). */
+function streamState(page: Page) {
+  return page.getByRole('status').filter({ hasText: /^(Live|Connecting|Reconnecting|Complete|Stream failed)/ });
+}
+
 async function downloaded(page: Page, click: () => Promise<void>): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), click()]);
   return readFileSync((await file.path())!, 'utf8');
@@ -49,8 +54,7 @@ describe('the run page', () => {
     await page.getByRole('heading', { level: 1, name: `e2e ${marker}` }).waitFor();
 
     // The stream is live before the run has ended, and the lines come in without a reload.
-    const streamState = page.getByRole('status').filter({ hasText: /^(Live|Connecting|Reconnecting|Complete|Stream failed)/ });
-    await expect.poll(() => streamState.textContent(), { timeout: 20_000 }).toBe('Live');
+    await expect.poll(() => streamState(page).textContent(), { timeout: 20_000 }).toBe('Live');
     const log = page.getByRole('region', { name: 'Log entries' });
     const card = log.getByRole('button', { name: /shell/ });
     await card.waitFor({ timeout: 30_000 });
@@ -61,7 +65,7 @@ describe('the run page', () => {
     await log.getByText('Agent finished').waitFor({ timeout: 30_000 });
     await log.getByText(/300 tokens \(240 in, 60 out\)/).waitFor();
     await page.getByText(`The command printed ${marker}.`).first().waitFor();
-    await page.getByRole('status').filter({ hasText: /^Complete/ }).waitFor();
+    await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Complete');
     expect(documents).toHaveLength(1);
 
     // The run's own record, updated live: the timeline's outcome, tokens.
@@ -119,8 +123,14 @@ describe('the run page', () => {
     const page = await signedIn({ colorScheme: 'dark' });
     await b.open(page, `/runs/${waiting.id}`);
     await page.getByRole('heading', { level: 1, name: 'Waits forever' }).waitFor();
-    await page.getByRole('status').filter({ hasText: /^Live/ }).waitFor();
+    await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Live');
     await b.expectAccessible(page, 'queued run page, dark');
+    // A browser whose WebSockets do not get through follows the log over Server-Sent Events.
+    const sseOnly = await b.newPage();
+    await sseOnly.addInitScript(() => Reflect.deleteProperty(window, 'WebSocket'));
+    await b.signIn(sseOnly);
+    await b.open(sseOnly, `/runs/${waiting.id}`);
+    await expect.poll(() => streamState(sseOnly).textContent(), { timeout: 10_000 }).toBe('Live');
 
     await page.getByRole('button', { name: 'Cancel run' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
@@ -129,7 +139,8 @@ describe('the run page', () => {
     await timeline.getByText('Cancelled', { exact: true }).waitFor({ timeout: 5_000 });
     await page.getByRole('button', { name: 'Cancel run' }).waitFor({ state: 'detached' });
     await expect(timeline.getByText('skipped', { exact: true }).count()).resolves.toBe(2);
-    await page.getByRole('status').filter({ hasText: /^Complete/ }).waitFor({ timeout: 5_000 });
+    await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Complete');
+    await expect.poll(() => streamState(sseOnly).textContent(), { timeout: 10_000 }).toBe('Complete');
 
     await page.getByRole('button', { name: 'Re-run' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(waiting.id));

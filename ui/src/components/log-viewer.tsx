@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { download } from '../api/client.ts';
 import { blockMatches, isFiltering, KIND_LABELS, lineFromHash, lineMatches, linesAsText, LogModel, matchingIndices, type LineKind, type LogFilter } from '../lib/log-model.ts';
-import { followRunLog, type StreamState } from '../lib/log-stream.ts';
+import { followRunLog, type FollowOptions, type StreamState } from '../lib/log-stream.ts';
 import { useVirtualizer } from '../lib/log-virtual.ts';
 import { BlockRow, RawRow, type RowContext } from './log-viewer-rows.tsx';
 
@@ -25,14 +25,14 @@ export interface LogViewerProps {
   final: boolean;
   /** Told when the stream announces a status change, for the page to refresh the run. */
   onStatus?: (status: string) => void;
-  /** Only for the benchmark: a model to show instead of following a run. */
-  model?: LogModel;
+  /** Where lines come from: the run's live stream unless told otherwise (the benchmark feeds its own). */
+  source?: (options: FollowOptions) => () => void;
 }
 
 export function LogViewer(props: LogViewerProps) {
-  const model = useMemo(() => props.model ?? new LogModel(), [props.runId, props.model]);
+  const model = useMemo(() => new LogModel(), [props.runId]);
   const [version, setVersion] = useState(0);
-  const [state, setState] = useState<{ state: StreamState; detail?: string | undefined }>({ state: props.model ? 'live' : 'connecting' });
+  const [state, setState] = useState<{ state: StreamState; detail?: string | undefined }>({ state: 'connecting' });
   const [view, setView] = useState<View>('structured');
   const [search, setSearch] = useState('');
   const [filter, setFilter] = useState<LogFilter>({ text: '', kind: null });
@@ -59,11 +59,7 @@ export function LogViewer(props: LogViewerProps) {
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
   useEffect(() => {
-    if (props.model) {
-      const tick = setInterval(redraw, 50);
-      return () => clearInterval(tick);
-    }
-    return followRunLog({
+    return (props.source ?? followRunLog)({
       runId: props.runId,
       after: model.last,
       final: props.final,
