@@ -2,17 +2,18 @@
 // synthetic agent appends 5,000 lines a second for 20 s, first in the structured view, then in the raw
 // one. Prints main-thread long tasks (PerformanceObserver 'longtask'), the lines actually appended,
 // frames drawn, DOM size and the JS heap after a forced GC every 5 s.
-// Usage: node bench/ui-viewer.ts [seconds=20] [lines-per-second=5000]
+// Usage: node bench/ui-viewer.ts [seconds=20] [lines-per-second=5000] [lines-already-there=0]
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 const seconds = Number(process.argv[2] ?? 20);
 const rate = Number(process.argv[3] ?? 5_000);
+const prefill = Number(process.argv[4] ?? 0);
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.FC_CHROMIUM ?? '/usr/bin/chromium';
 /** FC_PROFILE=1: an unminified build, and the functions that took the most main-thread time in each view. */
@@ -52,10 +53,13 @@ interface Phase {
 async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
   const cdp = await page.context().newCDPSession(page);
   await page.getByRole('button', { name: view }).click();
+  if (process.env.FC_NO_FOLLOW === '1' && (await page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')) === 'true') await page.getByRole('button', { name: 'Follow' }).click();
   await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[]; frames: number };
+    const w = window as unknown as { longTasks: number[]; frames: number; counting?: boolean };
     w.longTasks = [];
     w.frames = 0;
+    if (w.counting) return;
+    w.counting = true;
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
     const tick = () => {
       w.frames++;
@@ -112,8 +116,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(base);
   await page.getByRole('region', { name: /Log/ }).waitFor();
-  const version = browser.version();
-  console.log(`log viewer: ${rate} lines/s for ${seconds} s per view, chromium ${version}`);
+  if (prefill > 0) await page.evaluate((n) => (window as unknown as { bench: { prefill(n: number): number } }).bench.prefill(n), prefill);
+  console.log(`log viewer: ${prefill} lines to begin with, then ${rate} lines/s for ${seconds} s per view; chromium ${browser.version()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const view of ['Structured', 'Raw'] as const) {
     const r = await phase(page, view);
     const over50 = r.longTasks.filter((d) => d > 50);

@@ -136,7 +136,8 @@ describe('the run page', () => {
     const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
     await dialog.getByRole('button', { name: 'Stop the run' }).click();
     const timeline = page.getByRole('list', { name: 'Timeline' });
-    await timeline.getByText('Cancelled', { exact: true }).waitFor({ timeout: 5_000 });
+    await dialog.waitFor({ state: 'hidden' });
+    await timeline.getByText('Cancelled', { exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).waitFor({ state: 'detached' });
     await expect(timeline.getByText('skipped', { exact: true }).count()).resolves.toBe(2);
     await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Complete');
@@ -150,7 +151,7 @@ describe('the run page', () => {
     const rerun = await b.stack.api<{ rerun_of: string; status: string }>('GET', `/runs/${rerunId}`);
     expect(rerun).toMatchObject({ rerun_of: waiting.id, status: 'queued' });
     await b.stack.api('POST', `/runs/${rerunId}/cancel`);
-    await page.getByRole('list', { name: 'Timeline' }).getByText('Cancelled', { exact: true }).waitFor({ timeout: 5_000 });
+    await page.getByRole('list', { name: 'Timeline' }).getByText('Cancelled', { exact: true }).waitFor({ timeout: 15_000 });
     expect(b.pageErrors).toEqual([]);
   });
 });

@@ -44,7 +44,13 @@ const source = (options: FollowOptions) => {
   return () => (feed = null);
 };
 
-(window as unknown as { bench: object }).bench = { start, lines: () => sequence };
+/** Appends `count` lines at once, as a long log read on opening the page. */
+function prefill(count: number): number {
+  for (let done = 0; done < count; done += 1_000) feed?.(Array.from({ length: Math.min(1_000, count - done) }, nextLine));
+  return sequence;
+}
+
+(window as unknown as { bench: object }).bench = { start, prefill, lines: () => sequence };
 render(
   <main>
     <LogViewer runId="bench" final={false} source={source} />

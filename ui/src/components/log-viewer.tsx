@@ -1,6 +1,7 @@
 // A run's log, live: structured (messages, tool cards, errors, the completion banner) or raw, with
 // search and a kind filter, follow mode that pauses when you scroll up, line links (#L120), copy and
 // download. Rows are virtualised, so a log of 100,000 lines scrolls as smoothly as one of ten.
+import type { JSX } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { download } from '../api/client.ts';
 import { blockMatches, isFiltering, KIND_LABELS, lineFromHash, lineMatches, linesAsText, LogModel, matchingIndices, type LineKind, type LogFilter } from '../lib/log-model.ts';
@@ -11,6 +12,11 @@ import { BlockRow, RawRow, type RowContext } from './log-viewer-rows.tsx';
 type View = 'structured' | 'raw';
 
 const RAW_ROW_PX = 22;
+/** Rows per virtualised page: raw lines are all one height, structured entries vary. */
+const RAW_PAGE = 32;
+const STRUCTURED_PAGE = 8;
+const structuredPageSize = () => STRUCTURED_PAGE * 30;
+const pageKey = (page: number) => page;
 const STATE_TEXT: Record<StreamState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
@@ -224,17 +230,29 @@ interface LogListProps {
   empty: string;
 }
 
-/** Only the rows in view are in the document; follow keeps the newest one in view until you scroll up. */
+/**
+ * Only the rows in view are in the document. The virtualizer works on pages of rows rather than on
+ * single rows, so its per-update work grows with the number of pages, not of lines; a page is measured
+ * as a whole (an opened tool card makes its page taller). Follow keeps the newest row in view until
+ * you scroll up.
+ */
 function LogList(props: LogListProps) {
   const { model, view, itemAt } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const raw = view === 'raw';
+  const perPage = raw ? RAW_PAGE : STRUCTURED_PAGE;
+  const pages = Math.ceil(props.rows / perPage);
+  const rowsIn = (page: number) => Math.max(0, Math.min(perPage, props.rows - page * perPage));
+  // Raw pages are as tall as their lines, known without measuring; the last page's key names its
+  // size, so the virtualizer sees it grow. Structured pages are measured.
+  const rawKey = useCallback((page: number) => (page === pages - 1 ? `${page}:${rowsIn(page)}` : page), [props.rows]);
+  const rawSize = useCallback((page: number) => rowsIn(page) * RAW_ROW_PX, [props.rows]);
   const virtualizer = useVirtualizer({
-    count: props.rows,
+    count: pages,
     getScrollElement: () => scroller.current,
-    estimateSize: () => (raw ? RAW_ROW_PX : 28),
-    getItemKey: (row) => (raw ? model.lines[itemAt(row)]!.sequence : model.blocks[itemAt(row)]!.first),
-    overscan: raw ? 20 : 8,
+    estimateSize: raw ? rawSize : structuredPageSize,
+    getItemKey: raw ? rawKey : pageKey,
+    overscan: 1,
   });
 
   // Follow: after every change, the end of the log is in view.
@@ -244,8 +262,18 @@ function LogList(props: LogListProps) {
     if (props.follow && el && props.rows > 0) el.scrollTop = el.scrollHeight;
   }, [props.follow, props.rows, props.version, total]);
 
+  // A linked row: its page first, then the row itself once its page is drawn.
   useEffect(() => {
-    if (props.scrollRow) virtualizer.scrollToIndex(props.scrollRow.row, { align: 'center' });
+    if (!props.scrollRow) return;
+    const row = props.scrollRow.row;
+    virtualizer.scrollToIndex(Math.floor(row / perPage), { align: 'start' });
+    let tries = 0;
+    const settle = () => {
+      const el = scroller.current?.querySelector(`[data-row="${row}"]`);
+      if (el) el.scrollIntoView({ block: 'center' });
+      else if (++tries < 20) requestAnimationFrame(settle);
+    };
+    requestAnimationFrame(settle);
   }, [props.scrollRow]);
 
   // Only the reader's own scrolling pauses follow; reaching the end again resumes it.
@@ -267,7 +295,7 @@ function LogList(props: LogListProps) {
     <div class="log-frame">
       <div
         ref={scroller}
-        class={`log-scroll ${raw ? 'is-raw' : 'is-structured'}`}
+        class={`log-scroll ${raw ? 'is-raw' : 'is-structured'}${props.rows === 0 ? ' is-empty' : ''}`}
         role="region"
         aria-label={raw ? 'Log lines' : 'Log entries'}
         tabIndex={0}
@@ -282,10 +310,19 @@ function LogList(props: LogListProps) {
         ) : (
           <div class="log-space" style={{ height: `${total}px` }}>
             {items.map((item) => {
-              const index = itemAt(item.index);
+              const rows: JSX.Element[] = [];
+              for (let row = item.index * perPage; row < Math.min(props.rows, (item.index + 1) * perPage); row++) {
+                const index = itemAt(row);
+                const block = raw ? null : model.blocks[index]!;
+                rows.push(
+                  <div key={raw ? model.lines[index]!.sequence : block!.first} class="log-item" data-row={row}>
+                    {block ? <BlockRow block={block} ctx={props.ctx} open={props.open.has(block.first)} onToggle={props.onToggle} /> : <RawRow line={model.lines[index]!} ctx={props.ctx} />}
+                  </div>,
+                );
+              }
               return (
-                <div key={item.key} class="log-item" data-index={item.index} ref={raw ? undefined : virtualizer.measureElement} style={{ transform: `translateY(${item.start}px)`, ...(raw ? { height: `${RAW_ROW_PX}px` } : {}) }}>
-                  {raw ? <RawRow line={model.lines[index]!} ctx={props.ctx} /> : <BlockRow block={model.blocks[index]!} ctx={props.ctx} open={props.open.has(model.blocks[index]!.first)} onToggle={props.onToggle} />}
+                <div key={item.index} class="log-page" data-index={item.index} ref={raw ? undefined : virtualizer.measureElement} style={{ transform: `translateY(${item.start}px)`, ...(raw ? { height: `${item.size}px` } : {}) }}>
+                  {rows}
                 </div>
               );
             })}
