@@ -1,0 +1,136 @@
+// The log viewer under a fast log: Debian's chromium shows the viewer (built alone with Vite) while a
+// synthetic agent appends 5,000 lines a second for 20 s, first in the structured view, then in the raw
+// one. Prints main-thread long tasks (PerformanceObserver 'longtask'), the lines actually appended,
+// frames drawn, DOM size and the JS heap after a forced GC every 5 s.
+// Usage: node bench/ui-viewer.ts [seconds=20] [lines-per-second=5000] [lines-already-there=0]
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+
+const seconds = Number(process.argv[2] ?? 20);
+const rate = Number(process.argv[3] ?? 5_000);
+const prefill = Number(process.argv[4] ?? 0);
+const ROOT = resolve(import.meta.dirname, '..');
+const CHROMIUM = process.env.FC_CHROMIUM ?? '/usr/bin/chromium';
+/** FC_PROFILE=1: an unminified build, and the functions that took the most main-thread time in each view. */
+const PROFILE = process.env.FC_PROFILE === '1';
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+const out = mkdtempSync(join(tmpdir(), 'fc-viewer-bench-'));
+await build({
+  configFile: false,
+  root: join(ROOT, 'bench', 'ui-viewer'),
+  logLevel: 'warn',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: { outDir: out, emptyOutDir: true, target: 'es2022', reportCompressedSize: false, minify: !PROFILE },
+});
+const server = createServer((req, res) => {
+  const path = join(out, req.url === '/' ? 'index.html' : (req.url ?? '').split('?')[0]!);
+  try {
+    const body = readFileSync(path);
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] });
+
+interface Phase {
+  view: string;
+  appended: number;
+  longTasks: number[];
+  frames: number;
+  heapMiB: number[];
+  domNodes: number[];
+}
+
+async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
+  const cdp = await page.context().newCDPSession(page);
+  await page.getByRole('button', { name: view }).click();
+  if (process.env.FC_NO_FOLLOW === '1' && (await page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')) === 'true') await page.getByRole('button', { name: 'Follow' }).click();
+  await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[]; frames: number; counting?: boolean };
+    w.longTasks = [];
+    w.frames = 0;
+    if (w.counting) return;
+    w.counting = true;
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    const tick = () => {
+      w.frames++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const before = await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines());
+  const running = page.evaluate(([r, s]) => (window as unknown as { bench: { start(r: number, s: number): Promise<number> } }).bench.start(r!, s!), [rate, seconds]);
+  const heapMiB: number[] = [];
+  const domNodes: number[] = [];
+  const sample = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    heapMiB.push(usedSize / 2 ** 20);
+    domNodes.push(await page.evaluate(() => document.getElementsByTagName('*').length));
+  };
+  await sample();
+  if (PROFILE) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.start');
+  }
+  const sampler = setInterval(() => void sample(), 5_000);
+  const after = await running;
+  clearInterval(sampler);
+  if (PROFILE) printHottest((await cdp.send('Profiler.stop')).profile);
+  await sample();
+  const stats = await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[]; frames: number };
+    return { longTasks: w.longTasks, frames: w.frames };
+  });
+  await cdp.detach();
+  return { view, appended: after - before, longTasks: stats.longTasks, frames: stats.frames, heapMiB, domNodes };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+function printHottest(profile: { nodes: ProfileNode[]; samples?: number[] }): void {
+  const self = new Map<string, number>();
+  const total = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0));
+  }
+  for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`);
+}
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.getByRole('region', { name: /Log/ }).waitFor();
+  if (prefill > 0) await page.evaluate((n) => (window as unknown as { bench: { prefill(n: number): number } }).bench.prefill(n), prefill);
+  console.log(`log viewer: ${prefill} lines to begin with, then ${rate} lines/s for ${seconds} s per view; chromium ${browser.version()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  for (const view of ['Structured', 'Raw'] as const) {
+    const r = await phase(page, view);
+    const over50 = r.longTasks.filter((d) => d > 50);
+    const heap = r.heapMiB.map((h) => h.toFixed(1)).join(' → ');
+    const perLine = ((r.heapMiB.at(-1)! - r.heapMiB[0]!) * 2 ** 20) / r.appended;
+    console.log(
+      `${view.padEnd(10)} appended ${r.appended} lines (${Math.round(r.appended / seconds)}/s), ${Math.round(r.frames / seconds)} frames/s, ` +
+        `long tasks: ${r.longTasks.length} (${over50.length} over 50 ms, longest ${Math.max(0, ...r.longTasks).toFixed(0)} ms); ` +
+        `heap after GC ${heap} MiB (${perLine.toFixed(0)} B per line held); DOM elements ${r.domNodes.join(' → ')}`,
+    );
+  }
+} finally {
+  await browser.close();
+  server.close();
+  rmSync(out, { recursive: true, force: true });
+}
