@@ -2,8 +2,11 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 
-/** A button that opens a modal asking to confirm; `onConfirm` runs only on "yes". */
-export function ConfirmButton(props: { label: string; title: string; children?: ComponentChildren; confirmLabel?: string; onConfirm: () => Promise<void> | void; danger?: boolean; class?: string; disabled?: boolean }) {
+/**
+ * A button that opens a modal asking to confirm; `onConfirm` runs only on "yes". `name` is the
+ * button's accessible name when its label alone is ambiguous (a "Revoke" on every row of a table).
+ */
+export function ConfirmButton(props: { label: string; name?: string; title: string; children?: ComponentChildren; confirmLabel?: string; onConfirm: () => Promise<void> | void; danger?: boolean; class?: string; disabled?: boolean }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +24,7 @@ export function ConfirmButton(props: { label: string; title: string; children?: 
   };
   return (
     <>
-      <button type="button" class={props.class ?? (props.danger ? 'danger' : '')} disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
+      <button type="button" class={props.class ?? (props.danger ? 'danger' : '')} disabled={props.disabled} aria-label={props.name} onClick={() => dialog.current?.showModal()}>
         {props.label}
       </button>
       <dialog ref={dialog} aria-label={props.title} class="confirm">
