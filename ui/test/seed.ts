@@ -1,6 +1,6 @@
 // A workspace with something on every page, made through the API as a user would: a job whose run
 // really ran on a worker (goose calling the shell tool against the scripted model), a run waiting in
-// the queue, a cancelled one, a schedule, a skill, and people with keys of each role.
+// the queue, a cancelled one, another job, a schedule, a skill, and people with keys of each role.
 import { ADMIN_KEY, type Stack } from '../../node-worker/test/fixtures/stack.ts';
 
 export interface Seeded {
@@ -42,6 +42,14 @@ export async function seedWorkspace(stack: Stack): Promise<Seeded> {
   if (run.status !== 'completed') throw new Error(`the seeded run ended ${run.status}\n${stack.workerOutput()}`);
   const jobId = (await stack.api<{ job_definition_id: string }>('GET', `/runs/${done.id}`)).job_definition_id;
 
+  await stack.api('POST', '/jobs', {
+    name: 'Nightly dependency audit',
+    description: 'Checks the lockfile for advisories and opens an issue for each.',
+    task_prompt: 'Audit the dependencies for known advisories and report each with its fix.',
+    agent_config: { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+    labels: { region: 'eu' },
+    timeout_seconds: 900,
+  });
   const queued = await stack.api<{ id: string }>('POST', '/runs', {
     name: 'Train the ranking model',
     task_prompt: 'Fine-tune the ranking model on last week’s clicks.',
