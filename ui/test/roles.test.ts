@@ -7,7 +7,7 @@ import { startBrowserStack, type BrowserStack } from './harness.ts';
 import { personWithKey, seedWorkspace, type Seeded } from './seed.ts';
 
 /** Names of controls that change something; a viewer must be shown none of them. */
-const CHANGES = /\b(new|create|add|edit|save|delete|remove|cancel|revoke|rotate|upload|run now|re-?run|enable|disable|drain)\b/i;
+const CHANGES = /\b(new|create|add|edit|save|delete|remove|cancel|revoke|rotate|upload|run now|re-?run|enable|disable|drain|change role)\b/i;
 
 let b: BrowserStack;
 let seeded: Seeded;

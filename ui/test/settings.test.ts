@@ -125,10 +125,14 @@ describe('members', () => {
     const row = page.getByRole('row', { name: /noah/ });
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain('Noah Fischer');
-    await expect(page.getByLabel('Role of noah').inputValue()).resolves.toBe('viewer');
+    await expect(page.getByRole('combobox', { name: 'Role of noah' }).inputValue()).resolves.toBe('viewer');
 
     const members = () => b.stack.api<{ username: string; role: string; user_id: string }[]>('GET', '/workspaces/default/members?limit=100');
-    await page.getByLabel('Role of noah').selectOption('admin');
+    // Choosing a role changes nothing until it is confirmed.
+    await page.getByRole('combobox', { name: 'Role of noah' }).selectOption('member');
+    await page.getByRole('combobox', { name: 'Role of noah' }).selectOption('admin');
+    expect((await members()).find((m) => m.username === 'noah')?.role).toBe('viewer');
+    await page.getByRole('button', { name: 'Change role of noah to admin' }).click();
     await expect.poll(async () => (await members()).find((m) => m.username === 'noah')?.role, { timeout: 5_000 }).toBe('admin');
     await page.getByRole('status').filter({ hasText: 'noah is now an admin.' }).waitFor({ state: 'attached' });
 
@@ -155,6 +159,7 @@ describe('members', () => {
     await expect(page.getByRole('row', { name: /^admin\b/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('button', { name: /Add member|Remove/ }).count()).resolves.toBe(0);
     await expect(page.getByRole('combobox', { name: /Role of/ }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: /Change role/ }).count()).resolves.toBe(0);
     await expect(page.getByLabel('Username').count()).resolves.toBe(0);
     await b.expectAccessible(page, 'members, dark, 375 px');
     expect(b.pageErrors).toEqual([]);

@@ -1,6 +1,6 @@
 // Members: who belongs to this workspace and with which role. Admins and owners add people by
 // username, change roles and remove members (owners alone manage owners; the last owner stays).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client.ts';
 import type { Me, Member, MemberRole } from '../api/types.ts';
 import { ConfirmButton } from '../components/dialogs.tsx';
@@ -75,13 +75,7 @@ export default function Members() {
                           </td>
                           <td>
                             {manageable ? (
-                              <select aria-label={`Role of ${m.username}`} value={m.role} onChange={(e) => void changeRole(m, e.currentTarget.value as MemberRole)}>
-                                {grantableRoles(caller.role).map((r) => (
-                                  <option key={r} value={r}>
-                                    {r}
-                                  </option>
-                                ))}
-                              </select>
+                              <RoleChanger member={m} roles={grantableRoles(caller.role)} onChange={(role) => changeRole(m, role)} />
                             ) : (
                               m.role
                             )}
@@ -126,6 +120,44 @@ export default function Members() {
         </Loaded>
       </Section>
     </Page>
+  );
+}
+
+/**
+ * A member's role, changed only when asked: a select alone would apply every option the arrow keys
+ * pass over on the way to the one wanted.
+ */
+function RoleChanger(props: { member: Member; roles: MemberRole[]; onChange: (role: MemberRole) => Promise<void> }) {
+  const { member } = props;
+  const [role, setRole] = useState<MemberRole>(member.role);
+  const [busy, setBusy] = useState(false);
+  // The list refreshed under us (another admin, or this change landing): show what is stored.
+  useEffect(() => setRole(member.role), [member.role]);
+  return (
+    <div class="role-changer">
+      <select aria-label={`Role of ${member.username}`} value={role} onChange={(e) => setRole(e.currentTarget.value as MemberRole)}>
+        {props.roles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      {role !== member.role && (
+        <button
+          type="button"
+          class="small primary"
+          aria-label={`Change role of ${member.username} to ${role}`}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            await props.onChange(role);
+            setBusy(false);
+          }}
+        >
+          Change
+        </button>
+      )}
+    </div>
   );
 }
 
