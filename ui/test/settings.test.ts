@@ -101,6 +101,7 @@ describe('API keys', () => {
     await page.getByLabel('For').selectOption({ label: 'victor (viewer)' });
     expect(await roleOptions(page)).toEqual(['viewer']);
     await b.expectAccessible(page, 'API keys at 375 px');
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(375);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('victor reads');
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = await page.getByLabel('New API key').inputValue();
@@ -162,6 +163,7 @@ describe('members', () => {
     await expect(page.getByRole('button', { name: /Change role/ }).count()).resolves.toBe(0);
     await expect(page.getByLabel('Username').count()).resolves.toBe(0);
     await b.expectAccessible(page, 'members, dark, 375 px');
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(375);
     expect(b.pageErrors).toEqual([]);
   });
 });
