@@ -12,8 +12,7 @@ const OUT = join(ROOT, 'docs', 'screenshots');
 
 const b = await startBrowserStack();
 try {
-  await b.stack.startWorker('build-box-1');
-  const seeded = await seedWorkspace(b.stack);
+  const seeded = await seedWorkspace(b.stack, { goose: true });
   const shots: [string, string][] = [
     ['overview', '/'],
     ['runs', '/runs'],

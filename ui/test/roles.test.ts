@@ -15,10 +15,9 @@ let viewerKey: string;
 
 beforeAll(async () => {
   b = await startBrowserStack();
-  await b.stack.startWorker('roles-worker');
-  seeded = await seedWorkspace(b.stack);
+  seeded = await seedWorkspace(b.stack, { goose: false });
   viewerKey = await personWithKey(b.stack, 'vera', 'viewer');
-});
+}, 300_000);
 
 afterAll(async () => {
   await b?.stop();
