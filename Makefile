@@ -30,7 +30,7 @@ WRANGLER := $(BIN)/wrangler
 # wrangler asks for confirmation on a terminal; CI=true makes it apply without asking.
 MIGRATE := CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
 
-.PHONY: help deps node run dev-server dev-worker dev-ui test typecheck db-migrate db-revision \
+.PHONY: help deps node run dev-server dev-worker dev-ui test typecheck screenshots db-migrate db-revision \
         build up down logs scale-workers clean
 
 help:
@@ -42,6 +42,7 @@ help:
 	@echo 'make db-migrate          apply migrations to the local database in $(STATE)/'
 	@echo 'make db-revision msg=X   generate a migration from control/src/db/schema.ts'
 	@echo 'make typecheck           type-check the whole repo'
+	@echo 'make screenshots         photograph the main pages of the dashboard into docs/screenshots/ (for the README)'
 	@echo 'make build|up|down|logs  docker compose: build images, start, stop, follow logs'
 	@echo 'make scale-workers n=N   docker compose: run N workers'
 	@echo 'make clean               remove ui/dist and force a fresh npm ci next time (keeps $(STATE)/, .dev.vars)'
@@ -108,6 +109,12 @@ test: deps
 typecheck: deps
 	$(BIN)/tsc --noEmit -p .
 	$(BIN)/tsc --noEmit -p ui
+
+# A real control plane, worker and browser, as the browser tests use, seeded with a few jobs and runs.
+screenshots: deps
+	scripts/ensure-chromium.sh
+	scripts/build-ui.sh
+	$(NODE) scripts/screenshots.ts
 
 # ---- containers ---------------------------------------------------------------------------------
 
