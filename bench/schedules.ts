@@ -7,13 +7,15 @@ import { api, machine, percentile, startControlPlane } from './harness.ts';
 const { values } = parseArgs({ options: { schedules: { type: 'string', default: '1000' } } });
 const COUNT = Number(values.schedules);
 const CREATE_CONCURRENCY = 20;
+// Room to create them all before their instant, on a busy machine too.
+const LEAD_MS = 240_000;
 
 const cp = await startControlPlane();
 try {
   console.log(`machine: ${machine()}`);
   const job = await api(cp.base, '/jobs', { body: { name: 'scheduled', task_prompt: 'tick' } });
   // An instant far enough ahead for every schedule to be created before it.
-  const instant = new Date(Math.ceil((Date.now() + 90_000) / 60_000) * 60_000);
+  const instant = new Date(Math.ceil((Date.now() + LEAD_MS) / 60_000) * 60_000);
   const cron = `${instant.getUTCMinutes()} ${instant.getUTCHours()} ${instant.getUTCDate()} ${instant.getUTCMonth() + 1} *`;
   const ids: string[] = [];
   for (let i = 0; i < COUNT; i += CREATE_CONCURRENCY) {
