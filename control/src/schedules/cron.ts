@@ -46,11 +46,22 @@ export function cronProblem(expression: string): string | null {
   return cron.nextRun(new Date()) === null ? 'it never fires (no date matches it)' : null;
 }
 
+// Many schedules share an expression and fire at the same instant (the top of the hour), and working
+// out the next instant costs croner up to a millisecond: answers are kept, a bounded number of them.
+const NEXT_CACHE_SIZE = 1000;
+const nextCache = new Map<string, number | null>();
+
 /** The first time after `after` at which `expression` fires in `timeZone`; the expression must be valid. */
 export function nextFireTime(expression: string, timeZone: string, after: Date): Date | null {
+  const key = `${expression}\u0000${timeZone}\u0000${after.getTime()}`;
+  const known = nextCache.get(key);
+  if (known !== undefined) return known === null ? null : new Date(known);
   const problem = fieldCountProblem(expression);
   if (problem) throw new Error(`Invalid cron expression '${expression}': ${problem}`);
-  return compile(expression, timeZone).nextRun(after);
+  const next = compile(expression, timeZone).nextRun(after);
+  if (nextCache.size >= NEXT_CACHE_SIZE) nextCache.clear();
+  nextCache.set(key, next ? next.getTime() : null);
+  return next;
 }
 
 /** Whether `name` is an IANA time zone the runtime knows, e.g. "UTC" or "Europe/Stockholm". */
