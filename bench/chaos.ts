@@ -99,9 +99,15 @@ function executionsByRun(requests: ReceivedRequest[]): Map<number, number> {
 }
 
 async function chaosLoops(fleet: Fleet, faults: Fault[], done: AbortSignal): Promise<void> {
+  // The waits between faults end as soon as every run has.
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      done.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
   const workerChaos = async () => {
     while (!done.aborted) {
-      await sleep(KILL_EVERY_MS);
+      await pause(KILL_EVERY_MS);
       if (done.aborted) return;
       const worker: FleetWorker = fleet.workers[Math.floor(Math.random() * fleet.workers.length)]!;
       const fault: Fault = { at: Date.now(), kind: 'worker killed', worker: { name: worker.name, id: worker.id } };
@@ -123,7 +129,7 @@ async function chaosLoops(fleet: Fleet, faults: Fault[], done: AbortSignal): Pro
   };
   const controlChaos = async () => {
     for (let round = 0; !done.aborted; round++) {
-      await sleep(CONTROL_EVERY_MS);
+      await pause(CONTROL_EVERY_MS);
       if (done.aborted) return;
       if (round % 2 === 0) {
         const fault: Fault = { at: Date.now(), kind: 'control frozen' };
