@@ -129,7 +129,7 @@ function stat(pid: number): string[] {
   }
 }
 
-function cmdline(pid: number): string {
+export function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {
@@ -137,7 +137,7 @@ function cmdline(pid: number): string {
   }
 }
 
-function childrenOf(parent: number): number[] {
+export function childrenOf(parent: number): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
