@@ -100,9 +100,9 @@ db-revision: deps
 # ---- checks -------------------------------------------------------------------------------------
 
 # The Worker's [assets] directory (ui/dist) must exist for the workerd-hosted tests to start, and the
-# browser tests need chromium.
+# browser tests need chromium (and the command line's completion test zsh).
 test: deps
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-tools.sh
 	scripts/build-ui.sh
 	$(BIN)/vitest run $(VITEST_ARGS)
 
@@ -112,7 +112,7 @@ typecheck: deps
 
 # A real control plane, worker and browser, as the browser tests use, seeded with a few jobs and runs.
 screenshots: deps
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-tools.sh
 	scripts/build-ui.sh
 	$(NODE) scripts/screenshots.ts
 

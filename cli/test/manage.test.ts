@@ -181,7 +181,7 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
     expect((await cli(['runs', 'ls'], { env })).stdout).not.toContain('\u001b[');
   });
 
-  it('completes commands and flags in bash, and prints a zsh completion', async () => {
+  it('completes commands and flags in bash and in zsh', async () => {
     const script = join(dir, 'flightctl.bash');
     writeFileSync(script, (await cli(['completion', 'bash'])).stdout);
     const complete = (...words: string[]) =>
@@ -194,7 +194,18 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
 
     const zsh = (await cli(['completion', 'zsh'])).stdout;
     expect(zsh.split('\n')[0]).toBe('#compdef flightctl');
-    expect(zsh).toContain("'runs:ls') items=(");
+    // Run in a real zsh, with compsys's _describe standing in to print what would be offered.
+    const zshScript = join(dir, '_flightctl');
+    writeFileSync(zshScript, zsh);
+    const offered = (...words: string[]) =>
+      spawnSync(
+        'zsh',
+        ['-f', '-c', `compdef() { : }; source '${zshScript}'; _describe() { local n=\${@[-1]}; print -l -- "\${(@P)n}" }; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _flightctl`],
+        { encoding: 'utf8' },
+      ).stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0]);
+    expect(offered('flightctl', 'runs', '')).toEqual(['ls', 'get', 'cancel', 'rerun', '--help']);
+    expect(offered('flightctl', 'runs', 'ls', '--')).toContain('--status');
+    expect(offered('flightctl', '')).toContain('credentials');
     expectOneErrorLine(await cli(['completion', 'fish']), 'completion is for bash or zsh', 2);
   });
 
