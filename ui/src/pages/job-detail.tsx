@@ -80,6 +80,14 @@ function Settings(props: { job: Job }) {
         <dd>{duration(job.timeout_seconds * 1000)}</dd>
         <dt>Max attempts</dt>
         <dd>{job.max_attempts}</dd>
+        <dt>Retries</dt>
+        <dd>
+          {job.retry
+            ? `${job.retry.max_attempts - 1} on ${job.retry.on.join(', ')}; first after ${job.retry.backoff.initial_seconds} s, ×${job.retry.backoff.factor}, at most ${duration(job.retry.backoff.max_seconds * 1000)}`
+            : <span class="muted">None</span>}
+        </dd>
+        <dt>Max concurrent runs</dt>
+        <dd>{job.max_concurrent_runs ?? <span class="muted">No limit</span>}</dd>
         <dt>Created</dt>
         <dd>
           <Ago at={job.created_at} />

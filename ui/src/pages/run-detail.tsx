@@ -56,6 +56,20 @@ export default function RunDetail() {
             {failureText(r)}
           </div>
         ) : null}
+        {r.status === 'queued' && r.waiting_reason ? (
+          <div class="notice" role="status">
+            <strong>Waiting: </strong>
+            {r.waiting_reason === 'retry_backoff' ? (
+              <>
+                an attempt failed and the next may start <Ago at={r.available_at!} />.
+              </>
+            ) : r.waiting_reason === 'job_concurrency_limit' ? (
+              'its job already has as many runs going as its limit allows; it starts when one ends.'
+            ) : (
+              'the workspace already has as many runs going as its limit allows; it starts when one ends.'
+            )}
+          </div>
+        ) : null}
       </Section>
       <div class="run-columns">
         <Section title="Details">
