@@ -118,8 +118,10 @@ export class WebhookSender extends DurableObject<Env> {
     let started = 0;
     if (room > 0) {
       const { results } = await this.env.DB.prepare(DUE).bind(workspaceId, JSON.stringify([...this.inFlight]), room).all<Due>();
-      started = results.length;
       for (const due of results) {
+        // The alarm's round and a poke's can read the same rows; each is sent by one of them.
+        if (this.inFlight.has(due.id)) continue;
+        started++;
         this.inFlight.add(due.id);
         // Not awaited: each send settles on its own and then looks for what it unblocked.
         this.ctx.waitUntil(
