@@ -124,6 +124,33 @@ describe('the queue', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('ends a worker\'s parked claim empty-handed when it deregisters, so no run is claimed for a worker that left', async () => {
+    await drainQueue();
+    const w = await register();
+    const started = Date.now();
+    const parked = claim(w.id, 1, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    await callJson('/workers/deregister', { body: { worker_id: w.id } }, 200);
+    expect((await parked).runs).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const run = await callJson('/runs', { body: { task_prompt: 'for a worker still here' } }, 201);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', worker_id: null, attempt: 0 });
+  });
+
+  it('keeps one parked claim per worker: a new claim ends the one the worker gave up, and gets the next run', async () => {
+    await drainQueue();
+    const w = await register();
+    const started = Date.now();
+    const abandoned = claim(w.id, 1, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    const current = claim(w.id, 1, 20);
+    expect((await abandoned).runs).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const run = await callJson('/runs', { body: { task_prompt: 'for the claim that is listening' } }, 201);
+    expect((await current).runs.map((r) => r.run_id)).toEqual([run.id]);
+  });
+
   it('delivers the decrypted credentials named by the run, only in the claim', async () => {
     await drainQueue();
     await callJson('/credentials', { body: { name: 'openai', env_var: 'OPENAI_API_KEY', value: 'sk-claim-secret' } }, 201);

@@ -31,6 +31,14 @@ export function heartbeatSeconds(leaseSeconds: number): number {
 }
 
 /**
+ * How long a claimed run waits for its worker to start it (or renew it by a heartbeat) before it goes
+ * back to the queue uncounted: two heartbeat intervals, the margin a live worker always has.
+ */
+export function pickupSeconds(leaseSeconds: number): number {
+  return Math.min(leaseSeconds, 2 * heartbeatSeconds(leaseSeconds));
+}
+
+/**
  * The shortest lease of a run claimed through the original protocol's `poll`. Such a worker sends
  * nothing while its agent is quiet (no heartbeat during a run, logs only when there are lines), so
  * its lease is renewed by each of its calls and lasts at least this long.

@@ -19,7 +19,10 @@ export const LATE_ALARM_MS = 2 * REAP_INTERVAL_MS;
 const STREAM_SLOT_MS = 5 * RECHECK_MS;
 
 interface ParkedClaim {
+  workerId: string;
   wake: () => void;
+  /** Ends the wait without claiming: the worker went away or claims anew. */
+  drop: () => void;
 }
 
 interface ParkedSignal {
@@ -55,6 +58,9 @@ export class Dispatcher extends DurableObject<Env> {
    */
   async claim(req: ClaimRequest, waitMs: number): Promise<ClaimResult> {
     await this.rememberWorkspace(req.workspaceId);
+    // A worker waits in one claim at a time: an older one still parked was given up by the worker
+    // (it timed out or restarted), and nobody would receive what it claimed.
+    this.dropClaims(req.workerId);
     const deadline = Date.now() + waitMs;
     for (;;) {
       const result = await claim(this.runs, req);
@@ -71,10 +77,12 @@ export class Dispatcher extends DurableObject<Env> {
       let entry: ParkedClaim | undefined;
       await sleep(left, (wake) => {
         entry = {
+          workerId: req.workerId,
           wake: () => {
             woken = true;
             wake();
           },
+          drop: wake,
         };
         this.parkedClaims.add(entry);
       });
@@ -89,6 +97,15 @@ export class Dispatcher extends DurableObject<Env> {
     for (const parked of this.parkedClaims) parked.wake();
     this.parkedClaims.clear();
     return woken;
+  }
+
+  /** Ends a worker's parked claims empty-handed: it left the fleet, or claims anew. */
+  dropClaims(workerId: string): void {
+    for (const parked of this.parkedClaims) {
+      if (parked.workerId !== workerId) continue;
+      this.parkedClaims.delete(parked);
+      parked.drop();
+    }
   }
 
   /**

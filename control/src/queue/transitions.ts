@@ -6,7 +6,7 @@ import { getTableColumns } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
 import type { RunCreate, WaitingReason } from '../contract/runs.ts';
 import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.ts';
-import { heartbeatSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
+import { heartbeatSeconds, pickupSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
 import { retries, retryDelaySeconds, type RetryPolicy } from '../contract/retry.ts';
 import { openDb } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
@@ -61,6 +61,17 @@ const fenceParams = (fence: Fence) => ('token' in fence ? [fence.token, null, nu
 async function leaseSecondsFor(env: Env, fencing: 'token' | 'worker'): Promise<number> {
   const { leaseSeconds } = await loadConfig(env);
   return fencing === 'worker' ? Math.max(leaseSeconds, V1_MIN_LEASE_SECONDS) : leaseSeconds;
+}
+
+/**
+ * How long a claim lasts before its run is started or renewed: a worker of this protocol starts a run
+ * before its agent does anything, so a claim that is neither started nor renewed within this window
+ * reached no live worker (one that died with its claim parked, say) and goes back to the queue. A run
+ * of the original protocol (which has no start) keeps its whole lease.
+ */
+async function claimSecondsFor(env: Env, fencing: 'token' | 'worker'): Promise<number> {
+  const { leaseSeconds } = await loadConfig(env);
+  return fencing === 'worker' ? leaseSecondsFor(env, fencing) : pickupSeconds(leaseSeconds);
 }
 
 // ---- enqueue ------------------------------------------------------------------------------------
@@ -181,7 +192,16 @@ export interface ClaimRequest {
   fencing: 'token' | 'worker';
 }
 
-export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
+/** What delivering claimed runs needs besides their rows, read in the claim's own batch. */
+export interface ClaimDelivery {
+  /** The skills the claimed runs are given (every one of the workspace, for a run naming none). */
+  skills: { id: string; name: string; description: string; instructions: string; allowedTools: string | null; checksumSha256: string }[];
+  skillFiles: { skillId: string; filePath: string; sizeBytes: number; checksumSha256: string; contentType: string }[];
+  /** The credentials the claimed runs name, still encrypted. */
+  credentials: { name: string; env_var: string; encrypted_value: string }[];
+}
+
+export type ClaimResult = { known: false } | ({ known: true; runs: RunRow[] } & Partial<ClaimDelivery>);
 
 // A run is eligible when every one of its required labels is among the worker's labels (subset
 // match) and any retry backoff has passed; higher priority first, then oldest first (rowid breaks
@@ -199,7 +219,7 @@ const FULL_JOBS = `
         WHERE j.max_concurrent_runs IS NOT NULL AND held.n >= j.max_concurrent_runs`;
 const CLAIM = `
 UPDATE job_runs
-   SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5,
+   SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5, skills = NULL,
        lease_token = lower(hex(randomblob(16))), lease_expires_at = ${nowPlus('?4')},
        started_at = NULL, available_at = NULL, updated_at = ${NOW}
  WHERE status = 'queued' AND id IN (
@@ -239,23 +259,70 @@ const TOUCH_WORKER = `
 UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
  WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
 
+// What delivering the runs just claimed needs, in the same batch: the claim leaves their `skills`
+// NULL, which marks them until GIVE_SKILLS (last) records the skills each is given, by name and
+// checksum. A run naming a skill that no longer exists fails at delivery and records none.
+const JUST_CLAIMED = `r.worker_id = ?1 AND r.workspace_id = ?2 AND r.status = 'assigned' AND r.skills IS NULL`;
+const GIVEN = (run: string) => `s.workspace_id = ${run}.workspace_id AND (${run}.skill_ids IS NULL OR s.name IN (SELECT value FROM json_each(${run}.skill_ids)))`;
+const SKILLS_GIVEN = `SELECT s.id FROM skills s WHERE EXISTS (SELECT 1 FROM job_runs r WHERE ${JUST_CLAIMED} AND ${GIVEN('r')})`;
+const CLAIMED_SKILLS = `
+SELECT id, name, description, instructions, allowed_tools AS allowedTools, checksum_sha256 AS checksumSha256
+  FROM skills WHERE id IN (${SKILLS_GIVEN})`;
+const CLAIMED_SKILL_FILES = `
+SELECT skill_id AS skillId, file_path AS filePath, size_bytes AS sizeBytes, checksum_sha256 AS checksumSha256, content_type AS contentType
+  FROM skill_files WHERE skill_id IN (${SKILLS_GIVEN})`;
+const CLAIMED_CREDENTIALS = `
+SELECT name, env_var, encrypted_value FROM credentials
+ WHERE workspace_id = ?2 AND name IN (SELECT c.value FROM job_runs r, json_each(r.credential_ids) c WHERE ${JUST_CLAIMED})`;
+const GIVE_SKILLS = `
+UPDATE job_runs
+   SET skills = (SELECT json_group_array(json_object('name', s.name, 'checksum_sha256', s.checksum_sha256))
+                   FROM (SELECT s.name, s.checksum_sha256 FROM skills s WHERE ${GIVEN('job_runs')} ORDER BY s.name) s)
+ WHERE worker_id = ?1 AND workspace_id = ?2 AND status = 'assigned' AND skills IS NULL
+   AND NOT EXISTS (SELECT 1 FROM json_each(COALESCE(skill_ids, '[]')) n
+                    WHERE NOT EXISTS (SELECT 1 FROM skills s WHERE s.workspace_id = job_runs.workspace_id AND s.name = n.value))`;
+
 /**
- * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt.
- * The runs' hubs are not told: a fresh run's hub does not exist yet, and creating one costs more than
- * the claim itself. A hub that has viewers reads the `assigned` status from D1 (see RunHub.reconcile),
- * and every hub learns `running` when the worker starts the run.
+ * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt,
+ * and reads in the same batch what delivering them needs (their skills and credentials). The runs'
+ * hubs are not told: a fresh run's hub does not exist yet, and creating one costs more than the claim
+ * itself. A hub that has viewers reads the `assigned` status from D1 (see RunHub.reconcile), and every
+ * hub learns `running` when the worker starts the run.
  */
 export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimResult> {
-  return claimStatement(ctx.env.DB, req, await leaseSecondsFor(ctx.env, req.fencing));
+  const d1 = ctx.env.DB;
+  const [claimed, , touched, skills, skillFiles, credentials] = await d1.batch<Record<string, unknown>>([
+    ...claimStatements(d1, req, await claimSecondsFor(ctx.env, req.fencing)),
+    d1.prepare(CLAIMED_SKILLS).bind(req.workerId, req.workspaceId),
+    d1.prepare(CLAIMED_SKILL_FILES).bind(req.workerId, req.workspaceId),
+    d1.prepare(CLAIMED_CREDENTIALS).bind(req.workerId, req.workspaceId),
+    d1.prepare(GIVE_SKILLS).bind(req.workerId, req.workspaceId),
+  ]);
+  const result = claimedRuns(claimed, touched);
+  if (!result.known) return result;
+  return {
+    ...result,
+    skills: (skills?.results ?? []) as ClaimDelivery['skills'],
+    skillFiles: (skillFiles?.results ?? []) as ClaimDelivery['skillFiles'],
+    credentials: (credentials?.results ?? []) as ClaimDelivery['credentials'],
+  };
 }
 
-/** The claim's SQL alone, without telling hubs: what the claim benchmark measures the API against. */
+/** The claim's SQL alone, without delivery or hubs: what the claim benchmark measures the API against. */
 export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSeconds: number): Promise<ClaimResult> {
-  const [claimed, , touched] = await d1.batch<Record<string, unknown>>([
+  const [claimed, , touched] = await d1.batch<Record<string, unknown>>(claimStatements(d1, req, leaseSeconds));
+  return claimedRuns(claimed, touched);
+}
+
+function claimStatements(d1: D1Database, req: ClaimRequest, leaseSeconds: number): D1PreparedStatement[] {
+  return [
     d1.prepare(CLAIM).bind(req.workerId, req.workspaceId, req.max, leaseSeconds, req.fencing, req.keyId),
     d1.prepare(RECORD_ATTEMPTS).bind(req.workerId),
     d1.prepare(TOUCH_WORKER).bind(req.workerId, req.workspaceId, req.keyId),
-  ]);
+  ];
+}
+
+function claimedRuns(claimed: D1Result<Record<string, unknown>> | undefined, touched: D1Result<Record<string, unknown>> | undefined): ClaimResult {
   if (!touched || touched.meta.changes === 0) return { known: false };
   // RETURNING follows no ORDER BY, so restore queue order for the worker.
   const raw = claimed?.results ?? [];
@@ -263,13 +330,6 @@ export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSec
   const runs = raw.map(runFromSql);
   runs.sort((a, b) => b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || position.get(a.id)! - position.get(b.id)!);
   return { known: true, runs };
-}
-
-/** Records the skills each freshly claimed run was given (name and checksum), for GET /runs/{id}. */
-export async function recordGivenSkills(ctx: RunContext, given: { runId: string; leaseToken: string; skills: { name: string; checksum_sha256: string }[] }[]): Promise<void> {
-  if (given.length === 0) return;
-  const d1 = ctx.env.DB;
-  await d1.batch(given.map((g) => d1.prepare(`UPDATE job_runs SET skills = ?3 WHERE id = ?1 AND lease_token = ?2`).bind(g.runId, g.leaseToken, JSON.stringify(g.skills))));
 }
 
 // Why queued runs wait: their backoff, or a limit their job or the workspace holds (what CLAIM checks).
@@ -303,8 +363,10 @@ export async function waitingReasons(env: Env, workspaceId: string, rows: RunRow
 
 // ---- start and the lease check ------------------------------------------------------------------
 
+// Starting a run gives it the whole lease (the claim gave it only the pickup window).
 const START = (fenced: string) => `
-UPDATE job_runs SET status = 'running', started_at = COALESCE(started_at, ${NOW}), updated_at = ${NOW}
+UPDATE job_runs SET status = 'running', started_at = COALESCE(started_at, ${NOW}), updated_at = ${NOW},
+       lease_expires_at = MAX(lease_expires_at, ${nowPlus('?6')})
  WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND ${fenced}
 RETURNING cancel_requested_at, updated_at, started_at = updated_at AS just_started`;
 
@@ -319,7 +381,7 @@ export async function start(ctx: RunContext, workspaceId: string, runId: string,
   const d1 = ctx.env.DB;
   const fenced = FENCED('?3', '?4', '?5');
   const [started] = await d1.batch<{ cancel_requested_at: string | null; updated_at: string; just_started: number }>([
-    d1.prepare(START(fenced)).bind(runId, workspaceId, ...fenceParams(fence)),
+    d1.prepare(START(fenced)).bind(runId, workspaceId, ...fenceParams(fence), await leaseSecondsFor(ctx.env, 'token' in fence ? 'token' : 'worker')),
     d1.prepare(START_ATTEMPT(FENCED('?2', '?3', '?4'))).bind(runId, ...fenceParams(fence)),
   ]);
   const row = started?.results[0];
@@ -581,8 +643,11 @@ export async function release(ctx: RunContext, workspaceId: string, workerId: st
 }
 
 export interface Reaped {
-  /** `wait_ms`: how long a retried run waits before it can be claimed (null: at once). */
-  requeued: { id: string; attempt: number; updated_at: string; wait_ms: number | null }[];
+  /**
+   * `wait_ms`: how long a retried run waits before it can be claimed (null: at once); `unclaimed`: its
+   * claim was never started, so the attempt did not count.
+   */
+  requeued: { id: string; attempt: number; updated_at: string; wait_ms: number | null; unclaimed?: 1 }[];
   ended: { id: string; status: FinalStatus; failure_reason: string; updated_at: string }[];
 }
 
@@ -605,6 +670,19 @@ UPDATE run_attempts SET ended_at = ${NOW},
                               WHEN r.lease_expires_at < ${NOW} THEN 'worker_lost' ELSE 'timeout' END
                     FROM job_runs r WHERE r.lease_token = run_attempts.lease_token)
  WHERE ended_at IS NULL AND lease_token IN (SELECT lease_token FROM job_runs WHERE ${PICKED} AND (${DUE}))`;
+
+// A claim that ran out before its run was started reached no live worker: the run goes back to the
+// queue as it was, the attempt uncounted and its record dropped, since no agent ever began it. Runs
+// of the original protocol, which has no start, and runs being cancelled take the paths below.
+const UNSTARTED = `${PICKED} AND status = 'assigned' AND started_at IS NULL AND fencing = 'token' AND cancel_requested_at IS NULL AND (${EXPIRED})`;
+const DROP_UNSTARTED_ATTEMPTS = `
+DELETE FROM run_attempts WHERE ended_at IS NULL AND started_at IS NULL
+   AND lease_token IN (SELECT lease_token FROM job_runs WHERE ${UNSTARTED})`;
+const UNCLAIM = `
+UPDATE job_runs SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
+       attempt = attempt - 1, updated_at = ${NOW}
+ WHERE ${UNSTARTED}
+RETURNING id, attempt, updated_at, NULL AS wait_ms, 1 AS unclaimed`;
 
 // A lost worker's run goes back to the queue for another attempt unless it was being cancelled:
 // without a retry policy at once, up to max_attempts; with one, when the policy retries lost workers
@@ -667,14 +745,16 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
     const policy = run.retry === null ? null : (JSON.parse(run.retry) as RetryPolicy);
     if (policy && retries(policy, 'worker_lost', run.attempt)) backoffs[run.id] = retryDelaySeconds(policy, run.attempt);
   }
-  const [, requeued, ended] = await d1.batch<Record<string, unknown>>([
+  const [, unclaimed, , requeued, ended] = await d1.batch<Record<string, unknown>>([
+    d1.prepare(DROP_UNSTARTED_ATTEMPTS).bind(workspaceId, picked),
+    d1.prepare(UNCLAIM).bind(workspaceId, picked),
     d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId, picked, backstopGraceSeconds),
     d1.prepare(REQUEUE).bind(workspaceId, picked, JSON.stringify(backoffs)),
     d1.prepare(END).bind(workspaceId, picked, backstopGraceSeconds),
     d1.prepare(FREE_WORKERS).bind(workspaceId),
   ]);
   const reaped: Reaped = {
-    requeued: (requeued?.results ?? []) as Reaped['requeued'],
+    requeued: [...(unclaimed?.results ?? []), ...(requeued?.results ?? [])] as Reaped['requeued'],
     ended: (ended?.results ?? []) as Reaped['ended'],
   };
   const taken = new Set([...reaped.requeued, ...reaped.ended].map((r) => r.id));
@@ -682,7 +762,15 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
   await Promise.all([
     ...kept.map((r) => tellHub(ctx.env, r.id, (hub) => hub.restoreLease(r.token))),
     ...reaped.requeued.map((r) =>
-      announce({ env: ctx.env }, { id: r.id, workspaceId }, 'queued', r.updated_at, `worker lost; run requeued for attempt ${r.attempt + 1}${r.wait_ms === null ? '' : ` in ${Math.round(Math.max(0, r.wait_ms) / 1000)} s`}`),
+      announce(
+        { env: ctx.env },
+        { id: r.id, workspaceId },
+        'queued',
+        r.updated_at,
+        r.unclaimed
+          ? 'the worker that claimed the run never started it; run back in the queue'
+          : `worker lost; run requeued for attempt ${r.attempt + 1}${r.wait_ms === null ? '' : ` in ${Math.round(Math.max(0, r.wait_ms) / 1000)} s`}`,
+      ),
     ),
     ...reaped.ended.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, r.status, r.updated_at, `run ended by the control plane: ${r.failure_reason}`)),
   ]);

@@ -38,7 +38,7 @@ import type { LeaseProof } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor, tellFeed } from '../queue/notify.ts';
 import { MAX_WORKERS_PER_KEY } from '../limits.ts';
 import { isWorkerOf, registerWorker } from '../queue/workers.ts';
-import { checkLease, complete, failAtClaim, recordGivenSkills, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
+import { checkLease, complete, failAtClaim, release, renew, start, type ClaimRequest, type ClaimResult, type Fence, type RunRow } from '../queue/transitions.ts';
 
 const tags = ['Workers'];
 const runId = idParam('run_id', 'Run id');
@@ -56,21 +56,15 @@ async function claimThroughDispatcher(c: Context<AppEnv>, req: ClaimRequest, wai
 }
 
 /**
- * Turns claimed rows into what the worker needs: decrypted credentials and the skills' manifests.
- * A run whose credential or skill is gone is failed, not sent.
+ * Turns claimed rows into what the worker needs: decrypted credentials and the skills' manifests,
+ * from what the claim read with them. A run whose credential or skill is gone is failed, not sent.
  */
-async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunRow[]): Promise<ClaimedRun[]> {
+async function deliverClaims(c: Context<AppEnv>, claimed: ClaimResult & { known: true }): Promise<ClaimedRun[]> {
+  const rows = claimed.runs;
   if (rows.length === 0) return [];
   const config = await loadConfig(c.env);
-  const [secrets, skills] = await Promise.all([
-    secretsForRuns(
-      c.env.DB,
-      config.keyRing,
-      workspaceId,
-      rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
-    ),
-    skillsForRuns(openDb(c.env.DB), workspaceId, rows.map((r) => ({ id: r.id, skillIds: r.skillIds }))),
-  ]);
+  const secrets = await secretsForRuns(config.keyRing, claimed.credentials ?? [], rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })));
+  const skills = skillsForRuns(claimed.skills ?? [], claimed.skillFiles ?? [], rows.map((r) => ({ id: r.id, skillIds: r.skillIds })));
   const delivered: ClaimedRun[] = [];
   for (const row of rows) {
     const secret = secrets.get(row.id);
@@ -100,10 +94,6 @@ async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunR
       timeout_seconds: row.timeoutSeconds,
     });
   }
-  await recordGivenSkills(
-    runContext(c),
-    delivered.map((d) => ({ runId: d.run_id, leaseToken: d.lease_token, skills: d.skills.map((s) => ({ name: s.name, checksum_sha256: s.checksum_sha256 })) })),
-  );
   return delivered;
 }
 
@@ -160,9 +150,12 @@ export const workerRoutes = createRouter()
     }),
     async (c) => {
       const { workspaceId, keyId } = c.get('auth');
-      const left = await release(runContext(c), workspaceId, c.req.valid('json').worker_id, keyId);
+      const workerId = c.req.valid('json').worker_id;
+      const left = await release(runContext(c), workspaceId, workerId, keyId);
       if (!left.known) throw workerUnknown();
       const dispatcher = dispatcherFor(c.env, workspaceId);
+      // A claim it left parked must not take runs for a worker that is gone.
+      await dispatcher.dropClaims(workerId);
       if (left.released.requeued.length > 0) await dispatcher.workAvailable();
       for (const run of left.released.requeued) if (run.wait_ms !== null && run.wait_ms > 0) await dispatcher.wakeAfter(run.wait_ms);
       return c.json({ status: 'offline' as const, released: left.released.requeued.length + left.released.ended.length }, 200);
@@ -183,7 +176,7 @@ export const workerRoutes = createRouter()
       const { leaseSeconds } = await loadConfig(c.env);
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
       if (!result.known) throw workerUnknown();
-      return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
+      return c.json({ runs: await deliverClaims(c, result), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
   )
   .openapi(
@@ -201,7 +194,7 @@ export const workerRoutes = createRouter()
       const { workspaceId, keyId } = c.get('auth');
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
       if (!result.known) return c.json(null, 200);
-      const [run] = await deliverClaims(c, workspaceId, result.runs);
+      const [run] = await deliverClaims(c, result);
       return c.json(run ?? null, 200);
     },
   )

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { call } from '../helpers.ts';
-import { freshWorkspace, HEARTBEAT_MS, keepAlive, LEASE_MS, REAP_INTERVAL_MS, sleep, until } from './clock.ts';
+import { freshWorkspace, HEARTBEAT_MS, keepAlive, LEASE_MS, PICKUP_MS, REAP_INTERVAL_MS, sleep, until } from './clock.ts';
 
 const lease = (token: string) => ({ 'x-lease-token': token });
 
@@ -13,7 +13,7 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
   it('requeues the run of a worker that went silent once its lease runs out, and fails it with worker_lost past max_attempts', async () => {
     const ws = await freshWorkspace();
     const created = await ws.api('/runs', { task_prompt: 'fragile', max_attempts: 2 }, 201);
-    const first = await ws.claimOne(await ws.register('first'));
+    const first = await ws.claimAndStart(await ws.register('first'));
 
     const requeuedAfter = await until('the lost run to be requeued', async () => (await ws.run(created.id)).status === 'queued', LEASE_MS + 2 * REAP_INTERVAL_MS + 2_000);
     expect(requeuedAfter).toBeGreaterThanOrEqual(LEASE_MS - 500);
@@ -21,7 +21,7 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
     const late = await call(`/workers/runs/${created.id}/complete`, { workspace: ws.id, body: { status: 'completed' }, headers: lease(first.lease_token) });
     expect(late.status).toBe(409);
 
-    const second = await ws.claimOne(await ws.register('second'));
+    const second = await ws.claimAndStart(await ws.register('second'));
     expect(second.attempt).toBe(2);
     await until('the run to fail past max_attempts', async () => (await ws.run(created.id)).status === 'failed', LEASE_MS + 2 * REAP_INTERVAL_MS + 2_000);
     expect(await ws.run(created.id)).toMatchObject({ status: 'failed', failure_reason: 'worker_lost', attempt: 2 });
@@ -32,6 +32,29 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
       { attempt: 1, outcome: 'worker_lost' },
       { attempt: 2, outcome: 'worker_lost' },
     ]);
+  });
+
+  it('puts a claimed run nobody starts back in the queue after two heartbeat intervals, the attempt uncounted', async () => {
+    const ws = await freshWorkspace();
+    const created = await ws.api('/runs', { task_prompt: 'claimed by a worker that died at once', max_attempts: 1 }, 201);
+    const dead = await ws.claimOne(await ws.register('dead'));
+    expect(dead.attempt).toBe(1);
+
+    const backAfter = await until('the unstarted run to be back in the queue', async () => (await ws.run(created.id)).status === 'queued', PICKUP_MS + 2 * REAP_INTERVAL_MS + 2_000);
+    expect(backAfter).toBeGreaterThanOrEqual(PICKUP_MS - 500);
+    expect(await ws.run(created.id)).toMatchObject({ status: 'queued', attempt: 0, worker_id: null });
+    // The claim no longer works, and the attempt left no record.
+    const late = await call(`/workers/runs/${created.id}/start`, { workspace: ws.id, body: {}, headers: lease(dead.lease_token) });
+    expect(late.status).toBe(409);
+    expect((await env.DB.prepare('SELECT COUNT(*) AS n FROM run_attempts WHERE run_id = ?1').bind(created.id).first<{ n: number }>())?.n).toBe(0);
+    const logs = await ws.api<any[]>(`/runs/${created.id}/logs`);
+    expect(logs.map((l) => l.line).join('\n')).toContain('never started it; run back in the queue');
+
+    // With max_attempts 1 the run still gets its one attempt, and keeps it once started.
+    const live = await ws.claimAndStart(await ws.register('live'));
+    expect(live.attempt).toBe(1);
+    await sleep(PICKUP_MS + REAP_INTERVAL_MS + 1_000);
+    expect(await ws.run(created.id)).toMatchObject({ status: 'running', attempt: 1 });
   });
 
   it('leaves a run alone for as long as its worker heartbeats, however many leases that outlasts', async () => {

@@ -85,7 +85,7 @@ describe.concurrent('retries, as time passes', { timeout: 90_000 }, () => {
   it("retries a lost worker's run on the policy's backoff, not at once", async () => {
     const ws = await freshWorkspace();
     const created = await ws.api('/runs', { task_prompt: 'outlives its worker', retry: policy(['worker_lost'], 4) }, 201);
-    await ws.claimOne(await ws.register('lost'));
+    await ws.claimAndStart(await ws.register('lost'));
 
     await until('the lost run to be requeued', async () => (await ws.run(created.id)).status === 'queued', LEASE_MS + 2 * REAP_INTERVAL_MS + 2_000);
     const requeued = await ws.api(`/runs/${created.id}`);
