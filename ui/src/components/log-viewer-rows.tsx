@@ -2,8 +2,9 @@
 // call's card (collapsed to its name, argument and outcome; its arguments and output when opened),
 // an error, the completion banner, a note or a line of plain output. Each row starts with its line
 // link (#L120).
+import { memo } from 'preact/compat';
 import type { LogView } from '../api/types.ts';
-import { argumentSummary, isErrorLine, toolLabel, usageOf, type Block, type ToolBlock } from '../lib/log-model.ts';
+import { argumentSummary, isErrorLine, toolLabel, usageOf, type Block, type LogModel, type ToolBlock } from '../lib/log-model.ts';
 import { cost, count } from '../lib/format.ts';
 
 /** Tool output shown in an opened card; the rest is in the raw view and the download. */
@@ -14,6 +15,43 @@ export interface RowContext {
   target: number | null;
   onLineLink: (sequence: number, event: MouseEvent) => void;
 }
+
+export interface PageRowsProps {
+  model: LogModel;
+  raw: boolean;
+  /** The rows of the page: [from, to). */
+  from: number;
+  to: number;
+  /** The items the rows show when a filter is on (row → index into lines or blocks), else null. */
+  indices: readonly number[] | null;
+  /** The model's version when drawn: blocks grow in place, so this is what says they changed. */
+  version: number;
+  /** The current search hit, if it is on this page. */
+  hitRow: number | null;
+  open: ReadonlySet<number>;
+  ctx: RowContext;
+  onToggle: (first: number) => void;
+}
+
+/**
+ * One virtualised page of rows. Drawn again only when what it shows changed, not when the list around
+ * it moved or was measured, so a scroll or a resize costs the pages nothing.
+ */
+export const PageRows = memo(function PageRows(props: PageRowsProps) {
+  const { model, ctx } = props;
+  const rows = [];
+  for (let row = props.from; row < props.to; row++) {
+    const index = props.indices ? props.indices[row]! : row;
+    const block = props.raw ? null : model.blocks[index]!;
+    const hit = row === props.hitRow;
+    rows.push(
+      <div key={block ? block.first : model.lines[index]!.sequence} class={hit ? 'log-item is-hit' : 'log-item'} aria-current={hit ? 'true' : undefined} data-row={row}>
+        {block ? <BlockRow block={block} ctx={ctx} open={props.open.has(block.first)} onToggle={props.onToggle} /> : <RawRow line={model.lines[index]!} ctx={ctx} />}
+      </div>,
+    );
+  }
+  return <>{rows}</>;
+});
 
 export function LineLink(props: { sequence: number; ctx: RowContext }) {
   const current = props.ctx.target === props.sequence;
