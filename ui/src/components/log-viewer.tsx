@@ -14,8 +14,8 @@ type View = 'structured' | 'raw';
 
 const RAW_ROW_PX = 22;
 /** Rows per virtualised page: raw lines are all one height, structured entries vary. */
-const RAW_PAGE = 32;
-const STRUCTURED_PAGE = 8;
+const RAW_PAGE = 16;
+const STRUCTURED_PAGE = 4;
 const structuredPageSize = () => STRUCTURED_PAGE * 30;
 const pageKey = (page: number) => page;
 /** The row at the top that stands for the lines not held. */
