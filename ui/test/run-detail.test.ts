@@ -128,7 +128,8 @@ describe('the run page', () => {
     // seq 1 400 printed 99, 199, 299 and 399, among other lines with 99 in them.
     const search = page.getByLabel('Search the log');
     await search.fill('99');
-    const count = page.getByText(/^\d+ hits$/);
+    const nav = page.getByRole('group', { name: 'Search hits' });
+    const count = nav.getByText(/^\d+ hits$/);
     await count.waitFor();
     const hits = Number((await count.textContent())!.split(' ')[0]);
     expect(hits).toBeGreaterThanOrEqual(4);
@@ -146,26 +147,31 @@ describe('the run page', () => {
     };
 
     await search.press('Enter');
-    await page.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
     const first = await shown();
     expect(first).toContain('99');
     await search.press('Enter');
-    await page.getByText(`2 of ${hits}`, { exact: true }).waitFor();
+    await nav.getByText(`2 of ${hits}`, { exact: true }).waitFor();
     const second = await shown();
     expect(second).toContain('99');
     expect(second).not.toBe(first);
     await search.press('Shift+Enter');
-    await page.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
     expect(await shown()).toBe(first);
     // Round the ends: before the first hit is the last.
     await page.getByRole('button', { name: 'Previous hit' }).click();
-    await page.getByText(`${hits} of ${hits}`, { exact: true }).waitFor();
+    await nav.getByText(`${hits} of ${hits}`, { exact: true }).waitFor();
     expect(await shown()).toContain('99');
     await page.getByRole('button', { name: 'Next hit' }).click();
-    await page.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
     expect(await shown()).toBe(first);
     // Following stopped at the first jump, so the hit stays where it was put.
     await expect(page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    // Enter straight after typing searches for what was typed and goes to its first hit.
+    await search.fill('399');
+    await search.press('Enter');
+    await nav.getByText(/^1 of \d+$/).waitFor();
+    expect(await shown()).toContain('399');
     await b.expectAccessible(page, 'run page, stepping through search hits');
     expect(b.pageErrors).toEqual([]);
   });

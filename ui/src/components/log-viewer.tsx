@@ -28,8 +28,12 @@ const READING_CAP = 4 * DEFAULT_CAP;
 /**
  * While lines pour in, the list is drawn at most this often: a draw costs about the same however
  * many lines arrived, and nobody reads faster than this; a lone line is still drawn in the next frame.
+ * A draw that took long (a slow or busy machine) spaces the next ones further apart, so drawing
+ * takes at most a fifth of the main thread, and no less often than every MAX_REDRAW_MS.
  */
 const REDRAW_MS = 100;
+const MAX_REDRAW_MS = 500;
+const DRAW_SHARE = 5;
 const STATE_TEXT: Record<StreamState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
@@ -76,6 +80,8 @@ export function LogViewer(props: LogViewerProps) {
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const frame = useRef(0);
   const lastDraw = useRef(0);
+  const drawGap = useRef(REDRAW_MS);
+  const drawing = useRef(false);
   const redraw = useCallback(() => {
     if (pending.current !== undefined) return;
     pending.current = setTimeout(
@@ -83,12 +89,19 @@ export function LogViewer(props: LogViewerProps) {
         frame.current = requestAnimationFrame(() => {
           pending.current = undefined;
           lastDraw.current = performance.now();
+          drawing.current = true;
           setVersion(model.version);
         });
       },
-      Math.max(0, lastDraw.current + REDRAW_MS - performance.now()),
+      Math.max(0, lastDraw.current + drawGap.current - performance.now()),
     );
   }, [model]);
+  // The draw's cost, measured once the list (its own layout effects included) is drawn.
+  useLayoutEffect(() => {
+    if (!drawing.current) return;
+    drawing.current = false;
+    drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * (performance.now() - lastDraw.current)));
+  }, [version]);
   useEffect(
     () => () => {
       clearTimeout(pending.current);
@@ -199,19 +212,29 @@ export function LogViewer(props: LogViewerProps) {
   }, [scrollTo, version, view]);
 
   // Search hits, one after another (wrapping round): the current one is brought into view and marked.
+  const goToHit = (row: number) => {
+    setHit(row);
+    setFollow(false);
+    setScrollRow({ row, nonce: Date.now() });
+  };
   const stepHit = (by: 1 | -1) => {
     if (rows === 0 || !filtering) return;
-    const next = hit === null ? (by > 0 ? 0 : rows - 1) : (hit + by + rows) % rows;
-    setHit(next);
-    setFollow(false);
-    setScrollRow({ row: next, nonce: Date.now() });
+    goToHit(hit === null ? (by > 0 ? 0 : rows - 1) : (hit + by + rows) % rows);
   };
+  // Enter before the pause in typing searches for what was typed, then goes to its first (or last) hit.
+  const stepOnceFiltered = useRef<1 | -1 | null>(null);
+  useEffect(() => {
+    const by = stepOnceFiltered.current;
+    stepOnceFiltered.current = null;
+    if (by !== null && rows > 0) goToHit(by > 0 ? 0 : rows - 1);
+  }, [filter]);
   const onSearchKey = (e: KeyboardEvent) => {
     if (e.key !== 'Enter') return;
     e.preventDefault();
-    // The hits are those of the text typed, not of what was typed before the pause.
-    if (filter.text !== search) setFilter((f) => ({ ...f, text: search }));
-    else stepHit(e.shiftKey ? -1 : 1);
+    const by = e.shiftKey ? -1 : 1;
+    if (filter.text === search) return stepHit(by);
+    stepOnceFiltered.current = by;
+    setFilter((f) => ({ ...f, text: search }));
   };
 
   const ctx = useMemo<RowContext>(
