@@ -1,7 +1,8 @@
 // The log viewer under a fast log: Debian's chromium shows the viewer (built alone with Vite) while a
 // synthetic agent appends 5,000 lines a second for 20 s, first in the structured view, then in the raw
 // one. Prints main-thread long tasks (PerformanceObserver 'longtask'), the lines actually appended,
-// frames drawn, DOM size and the JS heap after a forced GC every 5 s.
+// frames drawn, DOM size and the JS heap after a forced GC every 5 s, with its growth per line over the
+// last 10 s: near zero once the viewer holds as many lines as it keeps.
 // Usage: node bench/ui-viewer.ts [seconds=20] [lines-per-second=5000] [lines-already-there=0]
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,8 +46,12 @@ interface Phase {
   view: string;
   appended: number;
   longTasks: number[];
+  /** When each long task began, in ms from the phase's start. */
+  longTaskAt: number[];
   frames: number;
   heapMiB: number[];
+  /** The lines appended when each heap sample was taken. */
+  heapAt: number[];
   domNodes: number[];
 }
 
@@ -55,12 +60,19 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
   await page.getByRole('button', { name: view }).click();
   if (process.env.FC_NO_FOLLOW === '1' && (await page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')) === 'true') await page.getByRole('button', { name: 'Follow' }).click();
   await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[]; frames: number; counting?: boolean };
+    const w = window as unknown as { longTasks: number[]; longTaskAt: number[]; since: number; frames: number; counting?: boolean };
     w.longTasks = [];
+    w.longTaskAt = [];
+    w.since = performance.now();
     w.frames = 0;
     if (w.counting) return;
     w.counting = true;
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    new PerformanceObserver((list) =>
+      list.getEntries().forEach((e) => {
+        w.longTasks.push(e.duration);
+        w.longTaskAt.push(e.startTime - w.since);
+      }),
+    ).observe({ type: 'longtask' });
     const tick = () => {
       w.frames++;
       requestAnimationFrame(tick);
@@ -70,11 +82,13 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
   const before = await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines());
   const running = page.evaluate(([r, s]) => (window as unknown as { bench: { start(r: number, s: number): Promise<number> } }).bench.start(r!, s!), [rate, seconds]);
   const heapMiB: number[] = [];
+  const heapAt: number[] = [];
   const domNodes: number[] = [];
   const sample = async () => {
     await cdp.send('HeapProfiler.collectGarbage');
     const { usedSize } = await cdp.send('Runtime.getHeapUsage');
     heapMiB.push(usedSize / 2 ** 20);
+    heapAt.push((await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines())) - before);
     domNodes.push(await page.evaluate(() => document.getElementsByTagName('*').length));
   };
   await sample();
@@ -88,11 +102,11 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
   if (PROFILE) printHottest((await cdp.send('Profiler.stop')).profile);
   await sample();
   const stats = await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[]; frames: number };
-    return { longTasks: w.longTasks, frames: w.frames };
+    const w = window as unknown as { longTasks: number[]; longTaskAt: number[]; frames: number };
+    return { longTasks: w.longTasks, longTaskAt: w.longTaskAt, frames: w.frames };
   });
   await cdp.detach();
-  return { view, appended: after - before, longTasks: stats.longTasks, frames: stats.frames, heapMiB, domNodes };
+  return { view, appended: after - before, longTasks: stats.longTasks, longTaskAt: stats.longTaskAt, frames: stats.frames, heapMiB, heapAt, domNodes };
 }
 
 interface ProfileNode {
@@ -121,12 +135,17 @@ try {
   for (const view of ['Structured', 'Raw'] as const) {
     const r = await phase(page, view);
     const over50 = r.longTasks.filter((d) => d > 50);
+    // The first two seconds include the first draws of code not yet optimised.
+    const early = r.longTasks.filter((d, i) => d > 50 && r.longTaskAt[i]! < 2_000).length;
     const heap = r.heapMiB.map((h) => h.toFixed(1)).join(' → ');
     const perLine = ((r.heapMiB.at(-1)! - r.heapMiB[0]!) * 2 ** 20) / r.appended;
+    // The last 10 s: two samples back (the last one is taken at the end).
+    const from = Math.max(0, r.heapMiB.length - 3);
+    const lately = ((r.heapMiB.at(-1)! - r.heapMiB[from]!) * 2 ** 20) / Math.max(1, r.heapAt.at(-1)! - r.heapAt[from]!);
     console.log(
       `${view.padEnd(10)} appended ${r.appended} lines (${Math.round(r.appended / seconds)}/s), ${Math.round(r.frames / seconds)} frames/s, ` +
-        `long tasks: ${r.longTasks.length} (${over50.length} over 50 ms, longest ${Math.max(0, ...r.longTasks).toFixed(0)} ms); ` +
-        `heap after GC ${heap} MiB (${perLine.toFixed(0)} B per line held); DOM elements ${r.domNodes.join(' → ')}`,
+        `long tasks: ${r.longTasks.length} (${over50.length} over 50 ms, ${early} of them in the first 2 s; longest ${Math.max(0, ...r.longTasks).toFixed(0)} ms); ` +
+        `heap after GC ${heap} MiB (${perLine.toFixed(0)} B per line appended, ${lately.toFixed(0)} B per line over the last 10 s); DOM elements ${r.domNodes.join(' → ')}`,
     );
   }
 } finally {

@@ -1,7 +1,8 @@
 // The run page in a real browser: a goose run's log arrives live while you watch, its tool call is a
 // card that opens onto its output, the completion banner and the usage show; the run's artifact and
 // log download; a run is cancelled and re-run from its page; #L links land on their line; follow
-// pauses when you scroll up. Against the real control plane, a real worker and goose.
+// pauses when you scroll up; search steps from hit to hit; a socket that drops mid-run loses no line
+// and repeats none. Against the real control plane, a real worker and goose.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -114,6 +115,115 @@ describe('the run page', () => {
     const last = await raw.getByRole('link').last().textContent();
     const lines = (await b.stack.runLogs(id)).length;
     expect(Number(last)).toBe(lines);
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('steps through search hits with the buttons and Enter, marking the current one and bringing it into view', async () => {
+    expect(watched).not.toBeNull();
+    const page = await signedIn({ width: 1024, height: 700 });
+    await b.open(page, `/runs/${watched!.id}`);
+    await page.getByRole('button', { name: 'Raw' }).click();
+    const raw = page.getByRole('region', { name: 'Log lines' });
+    await raw.getByRole('link').first().waitFor();
+    // seq 1 400 printed 99, 199, 299 and 399, among other lines with 99 in them.
+    const search = page.getByLabel('Search the log');
+    await search.fill('99');
+    const nav = page.getByRole('group', { name: 'Search hits' });
+    const count = nav.getByText(/^\d+ hits$/);
+    await count.waitFor();
+    const hits = Number((await count.textContent())!.split(' ')[0]);
+    expect(hits).toBeGreaterThanOrEqual(4);
+    const current = raw.locator('[aria-current="true"]');
+    /** The marked row's text, once it is the only one marked and lies inside the log's box. */
+    const shown = async () => {
+      await expect.poll(() => current.count()).toBe(1);
+      const inView = await current.evaluate((row) => {
+        const box = row.getBoundingClientRect();
+        const frame = row.closest('[role="region"]')!.getBoundingClientRect();
+        return box.top >= frame.top && box.bottom <= frame.bottom;
+      });
+      expect(inView).toBe(true);
+      return (await current.textContent())!;
+    };
+
+    await search.press('Enter');
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    const first = await shown();
+    expect(first).toContain('99');
+    await search.press('Enter');
+    await nav.getByText(`2 of ${hits}`, { exact: true }).waitFor();
+    const second = await shown();
+    expect(second).toContain('99');
+    expect(second).not.toBe(first);
+    await search.press('Shift+Enter');
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    expect(await shown()).toBe(first);
+    // Round the ends: before the first hit is the last.
+    await page.getByRole('button', { name: 'Previous hit' }).click();
+    await nav.getByText(`${hits} of ${hits}`, { exact: true }).waitFor();
+    expect(await shown()).toContain('99');
+    await page.getByRole('button', { name: 'Next hit' }).click();
+    await nav.getByText(`1 of ${hits}`, { exact: true }).waitFor();
+    expect(await shown()).toBe(first);
+    // Following stopped at the first jump, so the hit stays where it was put.
+    await expect(page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    // Enter straight after typing searches for what was typed and goes to its first hit.
+    await search.fill('399');
+    await search.press('Enter');
+    await nav.getByText(/^1 of \d+$/).waitFor();
+    expect(await shown()).toContain('399');
+    await b.expectAccessible(page, 'run page, stepping through search hits');
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('shows every line once and in order when its socket drops mid-run and the lines sent meanwhile are lost', async () => {
+    const marker = `drop-${Date.now()}`;
+    b.stack.model.script = { command: `for i in $(seq 1 40); do echo ${marker}-$i; sleep 0.05; done`, finalText: `Printed ${marker}.`, delayMs: 1_500 };
+    const created = await b.stack.createGooseRun(marker);
+    const page = await b.newPage();
+    // The page's sockets, and a switch that loses what they receive, as a dead connection does; the
+    // clipboard is kept in the page, for Copy to hand over every line the viewer holds.
+    await page.addInitScript(() => {
+      const w = window as unknown as { sockets: WebSocket[]; dropping: boolean; copied: string };
+      const Native = WebSocket;
+      w.sockets = [];
+      w.dropping = false;
+      class Dropping extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          w.sockets.push(this);
+        }
+        override set onmessage(handler: ((e: MessageEvent) => void) | null) {
+          super.onmessage = handler && ((e: MessageEvent) => void (w.dropping || handler(e)));
+        }
+      }
+      window.WebSocket = Dropping;
+      Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (text: string) => void (w.copied = text) } });
+    });
+    await b.signIn(page);
+    await b.open(page, `/runs/${created.id}`);
+    await expect.poll(() => streamState(page).textContent(), { timeout: 20_000 }).toBe('Live');
+    await page.getByRole('region', { name: 'Log entries' }).getByRole('link').first().waitFor({ timeout: 20_000 });
+
+    // The connection goes dead: lines the run writes now reach the page and are lost.
+    await page.evaluate(() => ((window as unknown as { dropping: boolean }).dropping = true));
+    const before = (await b.stack.runLogs(created.id)).length;
+    await b.stack.waitFor('lines written while the socket is dead', async () => (await b.stack.runLogs(created.id)).length >= before + 5, 20_000);
+    await page.evaluate(() => {
+      const w = window as unknown as { sockets: WebSocket[]; dropping: boolean };
+      w.sockets.at(-1)!.close();
+      w.dropping = false;
+    });
+    await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Reconnecting…');
+    await expect.poll(() => streamState(page).textContent(), { timeout: 60_000 }).toBe('Complete');
+    expect(await page.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.length)).toBeGreaterThanOrEqual(2);
+
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText(/^Copied \d+ lines$/).first().waitFor();
+    const copied = await page.evaluate(() => (window as unknown as { copied: string }).copied);
+    const stored = await b.stack.runLogs(created.id);
+    expect(copied).toBe(stored.map((l) => `[${l.stream}] ${l.line}`).join('\n'));
+    expect(copied).toContain(`${marker}-40`);
     expect(b.pageErrors).toEqual([]);
   });
 

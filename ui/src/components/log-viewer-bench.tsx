@@ -10,14 +10,19 @@ import '../styles.css';
 let sequence = 0;
 const at = new Date().toISOString();
 
-function nextLine(): LogView {
-  const n = ++sequence;
+/** The line numbered `n`: the same every time it is asked for, as the stored log answers. */
+function lineAt(n: number): LogView {
   const step = n % 40;
   const call = `call_${Math.floor(n / 40)}`;
   if (step === 1) return { sequence: n, stream: 'event', line: `▸ shell {"command":"make test STEP=${n}"}`, attempt: 1, at, event: 'tool_request', data: { id: call, name: 'developer__shell', arguments: { command: `make test STEP=${n}` } } };
   if (step < 34) return { sequence: n, stream: 'stdout', line: `ok ${n} - compiles module ${n % 97} in ${(n % 13) * 7} ms without warnings`, attempt: 1, at, event: 'tool_response', data: { id: call, name: 'developer__shell', status: 'success' } };
   return { sequence: n, stream: 'stdout', line: `Step ${n}: the build passed, so I move on to the next module and check its tests.`, attempt: 1, at, event: 'message', data: { id: `msg_${Math.floor(n / 40)}` } };
 }
+
+const nextLine = () => lineAt(++sequence);
+
+/** The lines the viewer let go and asks for again. */
+const readLines = async (after: number, limit: number) => Array.from({ length: Math.max(0, Math.min(limit, sequence - after)) }, (_, i) => lineAt(after + 1 + i));
 
 let feed: ((lines: LogView[]) => void) | null = null;
 
@@ -53,7 +58,7 @@ function prefill(count: number): number {
 (window as unknown as { bench: object }).bench = { start, prefill, lines: () => sequence };
 render(
   <main>
-    <LogViewer runId="bench" final={false} source={source} />
+    <LogViewer runId="bench" final={false} source={source} readLines={readLines} />
   </main>,
   document.getElementById('app')!,
 );

@@ -2,8 +2,9 @@
 // call's card (collapsed to its name, argument and outcome; its arguments and output when opened),
 // an error, the completion banner, a note or a line of plain output. Each row starts with its line
 // link (#L120).
+import { Component } from 'preact';
 import type { LogView } from '../api/types.ts';
-import { argumentSummary, isErrorLine, toolLabel, usageOf, type Block, type ToolBlock } from '../lib/log-model.ts';
+import { argumentSummary, isErrorLine, toolLabel, usageOf, type Block, type LogModel, type ToolBlock } from '../lib/log-model.ts';
 import { cost, count } from '../lib/format.ts';
 
 /** Tool output shown in an opened card; the rest is in the raw view and the download. */
@@ -15,6 +16,58 @@ export interface RowContext {
   onLineLink: (sequence: number, event: MouseEvent) => void;
 }
 
+export interface PageRowsProps {
+  model: LogModel;
+  raw: boolean;
+  /** The rows of the page: [from, to). */
+  from: number;
+  to: number;
+  /** The items the rows show when a filter is on (row → index into lines or blocks), else null. */
+  indices: readonly number[] | null;
+  /** The model's version when drawn: blocks grow in place, so this is what says they changed. */
+  version: number;
+  /** The current search hit, if it is on this page. */
+  hitRow: number | null;
+  open: ReadonlySet<number>;
+  ctx: RowContext;
+  onToggle: (first: number) => void;
+}
+
+/**
+ * One virtualised page of rows. Drawn again only when what it shows changed, not when the list around
+ * it moved or was measured, so a scroll or a resize costs the pages nothing.
+ */
+export class PageRows extends Component<PageRowsProps> {
+  override shouldComponentUpdate(next: PageRowsProps): boolean {
+    return (Object.keys(next) as (keyof PageRowsProps)[]).some((k) => next[k] !== this.props[k]);
+  }
+
+  override render() {
+    return pageRows(this.props);
+  }
+}
+
+function pageRows(props: PageRowsProps) {
+  const { model, ctx } = props;
+  const rows = [];
+  for (let row = props.from; row < props.to; row++) {
+    const index = props.indices ? props.indices[row]! : row;
+    const hit = row === props.hitRow;
+    if (props.raw) {
+      const line = model.lines[index]!;
+      rows.push(<RawRow key={line.sequence} line={line} ctx={ctx} row={row} hit={hit} />);
+      continue;
+    }
+    const block = model.blocks[index]!;
+    rows.push(
+      <div key={block.first} class={hit ? 'log-item is-hit' : 'log-item'} aria-current={hit ? 'true' : undefined} data-row={row}>
+        <BlockRow block={block} ctx={ctx} open={props.open.has(block.first)} onToggle={props.onToggle} />
+      </div>,
+    );
+  }
+  return <>{rows}</>;
+}
+
 export function LineLink(props: { sequence: number; ctx: RowContext }) {
   const current = props.ctx.target === props.sequence;
   return (
@@ -24,10 +77,15 @@ export function LineLink(props: { sequence: number; ctx: RowContext }) {
   );
 }
 
-export function RawRow(props: { line: LogView; ctx: RowContext }) {
+/** A raw line; in the list, its row number and whether it is the current search hit. */
+export function RawRow(props: { line: LogView; ctx: RowContext; row?: number; hit?: boolean }) {
   const l = props.line;
   return (
-    <div class={`log-raw stream-${l.stream}${isErrorLine(l) ? ' is-error' : ''}${props.ctx.target === l.sequence ? ' is-target' : ''}`}>
+    <div
+      class={`log-raw stream-${l.stream}${isErrorLine(l) ? ' is-error' : ''}${props.ctx.target === l.sequence ? ' is-target' : ''}${props.hit ? ' is-hit' : ''}`}
+      data-row={props.row}
+      aria-current={props.hit ? 'true' : undefined}
+    >
       <LineLink sequence={l.sequence} ctx={props.ctx} />
       <span class="stream">{l.stream}</span>
       <span class="text">{l.line}</span>
@@ -46,11 +104,8 @@ export function BlockRow(props: { block: Block; ctx: RowContext; open: boolean; 
       return (
         <div class={`${cls} log-message`}>
           <LineLink sequence={block.first} ctx={ctx} />
-          <div class="text">
-            {lines!.map((l) => (
-              <p key={l.sequence}>{l.line || '\u00a0'}</p>
-            ))}
-          </div>
+          {/* One text for the whole message: a long one costs one node, not one a line. */}
+          <div class="text">{lines!.map((l) => l.line).join('\n') || '\u00a0'}</div>
         </div>
       );
     case 'tool':

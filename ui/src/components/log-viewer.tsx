@@ -1,22 +1,39 @@
 // A run's log, live: structured (messages, tool cards, errors, the completion banner) or raw, with
-// search and a kind filter, follow mode that pauses when you scroll up, line links (#L120), copy and
-// download. Rows are virtualised, so a log of 100,000 lines scrolls as smoothly as one of ten.
-import type { JSX } from 'preact';
+// search that jumps between hits and a kind filter, follow mode that pauses when you scroll up, line
+// links (#L120), copy and download. Rows are virtualised, so a log of 100,000 lines scrolls as
+// smoothly as one of ten; only the newest lines are held, and earlier ones are read again on demand.
+import type { LogView } from '../api/types.ts';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { download } from '../api/client.ts';
-import { blockMatches, isFiltering, KIND_LABELS, lineFromHash, lineMatches, linesAsText, LogModel, matchingIndices, type LineKind, type LogFilter } from '../lib/log-model.ts';
-import { followRunLog, type FollowOptions, type StreamState } from '../lib/log-stream.ts';
+import { blockMatches, DEFAULT_CAP, isFiltering, KIND_LABELS, lineFromHash, lineMatches, linesAsText, LogModel, updateMatches, type LineKind, type LogFilter, type Matches } from '../lib/log-model.ts';
+import { followRunLog, readRunLog, type FollowOptions, type StreamState } from '../lib/log-stream.ts';
 import { useVirtualizer } from '../lib/log-virtual.ts';
-import { BlockRow, RawRow, type RowContext } from './log-viewer-rows.tsx';
+import { PageRows, type RowContext } from './log-viewer-rows.tsx';
 
 type View = 'structured' | 'raw';
 
 const RAW_ROW_PX = 22;
 /** Rows per virtualised page: raw lines are all one height, structured entries vary. */
-const RAW_PAGE = 32;
-const STRUCTURED_PAGE = 8;
+const RAW_PAGE = 16;
+const STRUCTURED_PAGE = 4;
 const structuredPageSize = () => STRUCTURED_PAGE * 30;
 const pageKey = (page: number) => page;
+/** The row at the top that stands for the lines not held. */
+const EARLIER_PX = 40;
+/** "Load earlier lines" reads this many; a linked line is read with this many before it. */
+const EARLIER_PAGE = 5_000;
+const LINK_CONTEXT = 100;
+/** Lines held while you read rather than follow (what you loaded stays loaded, up to this). */
+const READING_CAP = 4 * DEFAULT_CAP;
+/**
+ * While lines pour in, the list is drawn at most this often: a draw costs about the same however
+ * many lines arrived, and nobody reads faster than this; a lone line is still drawn in the next frame.
+ * A draw that took long (a slow or busy machine) spaces the next ones further apart, so drawing
+ * takes at most a fifth of the main thread, and no less often than every MAX_REDRAW_MS.
+ */
+const REDRAW_MS = 100;
+const MAX_REDRAW_MS = 500;
+const DRAW_SHARE = 5;
 const STATE_TEXT: Record<StreamState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
@@ -33,6 +50,8 @@ export interface LogViewerProps {
   onStatus?: (status: string) => void;
   /** Where lines come from: the run's live stream unless told otherwise (the benchmark feeds its own). */
   source?: (options: FollowOptions) => () => void;
+  /** Where lines no longer held are read again: the run's stored log unless told otherwise. */
+  readLines?: (after: number, limit: number) => Promise<LogView[]>;
 }
 
 export function LogViewer(props: LogViewerProps) {
@@ -44,25 +63,56 @@ export function LogViewer(props: LogViewerProps) {
   const [filter, setFilter] = useState<LogFilter>({ text: '', kind: null });
   const [follow, setFollow] = useState(true);
   const [target, setTarget] = useState<number | null>(() => lineFromHash(location.hash));
-  const [scrollTo, setScrollTo] = useState<{ sequence: number; nonce: number } | null>(() => {
+  // A line to bring into view once it is held; a linked one (`link`) also has its card opened.
+  const [scrollTo, setScrollTo] = useState<{ sequence: number; nonce: number; link: boolean } | null>(() => {
     const sequence = lineFromHash(location.hash);
-    return sequence === null ? null : { sequence, nonce: 0 };
+    return sequence === null ? null : { sequence, nonce: 0, link: true };
   });
+  const [hit, setHit] = useState<number | null>(null);
+  const [earlier, setEarlier] = useState<{ loading: boolean; error?: string }>({ loading: false });
+  const loadingEarlier = useRef(false);
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
   const [copied, setCopied] = useState<string>('');
   const onStatus = useRef(props.onStatus);
   onStatus.current = props.onStatus;
 
-  // New lines are drawn at most once a frame, however fast they come.
+  // New lines are drawn in a frame of their own, at most once every REDRAW_MS.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const frame = useRef(0);
+  const lastDraw = useRef(0);
+  const drawGap = useRef(REDRAW_MS);
+  const drawing = useRef(false);
   const redraw = useCallback(() => {
-    if (frame.current) return;
-    frame.current = requestAnimationFrame(() => {
-      frame.current = 0;
-      setVersion(model.version);
-    });
+    if (pending.current !== undefined) return;
+    pending.current = setTimeout(
+      () => {
+        frame.current = requestAnimationFrame(() => {
+          pending.current = undefined;
+          lastDraw.current = performance.now();
+          drawing.current = true;
+          setVersion(model.version);
+        });
+      },
+      Math.max(0, lastDraw.current + drawGap.current - performance.now()),
+    );
   }, [model]);
-  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  // The draw's cost, measured once the list (its own layout effects included) is drawn.
+  useLayoutEffect(() => {
+    if (!drawing.current) return;
+    drawing.current = false;
+    drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * (performance.now() - lastDraw.current)));
+  }, [version]);
+  useEffect(
+    () => () => {
+      clearTimeout(pending.current);
+      cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
+  // Following holds the newest lines only; reading keeps what was loaded, within a larger bound.
+  useEffect(() => {
+    model.cap = follow ? DEFAULT_CAP : Math.max(model.cap, READING_CAP);
+  }, [model, follow]);
 
   useEffect(() => {
     return (props.source ?? followRunLog)({
@@ -91,7 +141,7 @@ export function LogViewer(props: LogViewerProps) {
       const sequence = lineFromHash(location.hash);
       if (sequence === null) return;
       setTarget(sequence);
-      setScrollTo({ sequence, nonce: Date.now() });
+      setScrollTo({ sequence, nonce: Date.now(), link: true });
     };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
@@ -99,37 +149,105 @@ export function LogViewer(props: LogViewerProps) {
 
   const filtering = isFiltering(filter);
   const count = view === 'raw' ? model.lines.length : model.blocks.length;
-  // With a filter, the rows shown are the indices that pass it (recomputed at most once a frame).
-  const indices = useMemo(
-    () => (!filtering ? null : view === 'raw' ? matchingIndices(model.lines, (l) => lineMatches(l, filter)) : matchingIndices(model.blocks, (b) => blockMatches(b, filter))),
-    [filtering, filter, view, version, model],
-  );
+  // With a filter, the rows shown are the indices that pass it, brought up to date with each draw.
+  const matches = useRef<Matches | null>(null);
+  const indices = useMemo(() => {
+    if (!filtering) return (matches.current = null);
+    const key = [filter, view];
+    matches.current =
+      view === 'raw' ? updateMatches(matches.current, key, model.first, model.lines, (l) => lineMatches(l, filter)) : updateMatches(matches.current, key, model.first, model.blocks, (b) => blockMatches(b, filter));
+    return matches.current.indices;
+  }, [filtering, filter, view, version, model]);
   const rows = indices ? indices.length : count;
-  const itemAt = (row: number) => (indices ? indices[row]! : row);
+  useEffect(() => setHit(null), [filter, view]);
 
-  // Scrolling to a linked line, once it has arrived: its card opened, follow paused.
+  // Reads the lines from `until` up to the oldest held, and keeps them while you read.
+  const read = props.readLines ?? ((after: number, limit: number) => readRunLog(props.runId, after, limit));
+  const loadEarlier = async (until: number): Promise<boolean> => {
+    const first = model.first;
+    const after = Math.max(0, until - 1);
+    if (loadingEarlier.current || after >= first - 1) return false;
+    loadingEarlier.current = true;
+    setEarlier({ loading: true });
+    setFollow(false);
+    try {
+      const lines = await read(after, first - 1 - after);
+      model.cap = Math.max(model.cap, model.lines.length + lines.length);
+      model.prepend(lines);
+      setEarlier({ loading: false });
+      setVersion(model.version);
+      return true;
+    } catch {
+      setEarlier({ loading: false, error: 'Could not load earlier lines; the download has the whole log.' });
+      return false;
+    } finally {
+      loadingEarlier.current = false;
+    }
+  };
+
+  // The page before the oldest line held, with that line kept in view.
+  const loadEarlierPage = () => {
+    const first = model.first;
+    void loadEarlier(first - EARLIER_PAGE).then((loaded) => loaded && setScrollTo({ sequence: first, nonce: Date.now(), link: false }));
+  };
+
+  // Scrolling to a line once it has arrived (a linked line no longer held is read again first):
+  // a linked line's card opened, follow paused.
   const [scrollRow, setScrollRow] = useState<{ row: number; nonce: number } | null>(null);
   useEffect(() => {
-    if (!scrollTo || scrollTo.sequence > model.last) return;
+    if (!scrollTo || scrollTo.sequence > model.last || loadingEarlier.current) return;
+    if (scrollTo.sequence < model.first) {
+      void loadEarlier(scrollTo.sequence - LINK_CONTEXT).then((loaded) => loaded || setScrollTo(null));
+      return;
+    }
     const item = view === 'raw' ? model.lineIndex(scrollTo.sequence) : model.blockIndex(scrollTo.sequence);
     setScrollTo(null);
     if (item < 0) return;
     const block = model.blocks[model.blockIndex(scrollTo.sequence)];
-    if (view === 'structured' && block?.kind === 'tool') setOpen((o) => new Set(o).add(block.first));
+    if (scrollTo.link && view === 'structured' && block?.kind === 'tool') setOpen((o) => new Set(o).add(block.first));
     const row = indices ? indices.indexOf(item) : item;
     if (row < 0) return;
     setFollow(false);
     setScrollRow({ row, nonce: scrollTo.nonce });
   }, [scrollTo, version, view]);
 
-  const ctx: RowContext = {
-    target,
-    onLineLink: (sequence, e) => {
-      e.preventDefault();
-      history.replaceState(history.state, '', `#L${sequence}`);
-      setTarget(sequence);
-    },
+  // Search hits, one after another (wrapping round): the current one is brought into view and marked.
+  const goToHit = (row: number) => {
+    setHit(row);
+    setFollow(false);
+    setScrollRow({ row, nonce: Date.now() });
   };
+  const stepHit = (by: 1 | -1) => {
+    if (rows === 0 || !filtering) return;
+    goToHit(hit === null ? (by > 0 ? 0 : rows - 1) : (hit + by + rows) % rows);
+  };
+  // Enter before the pause in typing searches for what was typed, then goes to its first (or last) hit.
+  const stepOnceFiltered = useRef<1 | -1 | null>(null);
+  useEffect(() => {
+    const by = stepOnceFiltered.current;
+    stepOnceFiltered.current = null;
+    if (by !== null && rows > 0) goToHit(by > 0 ? 0 : rows - 1);
+  }, [filter]);
+  const onSearchKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    const by = e.shiftKey ? -1 : 1;
+    if (filter.text === search) return stepHit(by);
+    stepOnceFiltered.current = by;
+    setFilter((f) => ({ ...f, text: search }));
+  };
+
+  const ctx = useMemo<RowContext>(
+    () => ({
+      target,
+      onLineLink: (sequence, e) => {
+        e.preventDefault();
+        history.replaceState(history.state, '', `#L${sequence}`);
+        setTarget(sequence);
+      },
+    }),
+    [target],
+  );
   const toggle = useCallback((first: number) => {
     setOpen((o) => {
       const next = new Set(o);
@@ -154,6 +272,8 @@ export function LogViewer(props: LogViewerProps) {
   };
 
   const ended = state.state === 'ended' || state.state === 'failed';
+  const notLoaded = model.notLoaded;
+  const unit = view === 'raw' ? 'lines' : 'entries';
   return (
     <div class="log-viewer">
       <div class="log-toolbar">
@@ -165,7 +285,20 @@ export function LogViewer(props: LogViewerProps) {
             Raw
           </button>
         </div>
-        <input type="search" aria-label="Search the log" placeholder="Search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <input type="search" aria-label="Search the log" placeholder="Search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} onKeyDown={onSearchKey} />
+        {filtering && (
+          <div class="segmented hit-nav" role="group" aria-label="Search hits">
+            <button type="button" aria-label="Previous hit" title="Previous hit (Shift+Enter)" disabled={rows === 0} onClick={() => stepHit(-1)}>
+              <span aria-hidden="true">↑</span>
+            </button>
+            <span class="hit-count" aria-live="polite">
+              {hit === null ? `${rows.toLocaleString()} hits` : `${(hit + 1).toLocaleString()} of ${rows.toLocaleString()}`}
+            </span>
+            <button type="button" aria-label="Next hit" title="Next hit (Enter)" disabled={rows === 0} onClick={() => stepHit(1)}>
+              <span aria-hidden="true">↓</span>
+            </button>
+          </div>
+        )}
         <select aria-label="Kind of line" value={filter.kind ?? ''} onChange={(e) => setFilter((f) => ({ ...f, kind: (e.currentTarget.value || null) as LineKind | null }))}>
           <option value="">All kinds</option>
           {(Object.keys(KIND_LABELS) as LineKind[]).map((k) => (
@@ -190,7 +323,11 @@ export function LogViewer(props: LogViewerProps) {
           {state.detail ? `: ${state.detail}` : ''}
         </span>
         {' · '}
-        {filtering ? `${rows.toLocaleString()} of ${count.toLocaleString()} ${view === 'raw' ? 'lines' : 'entries'} match` : `${model.lines.length.toLocaleString()} lines`}
+        {filtering
+          ? `${rows.toLocaleString()} of ${count.toLocaleString()} ${unit} match${notLoaded > 0 ? ` (in the loaded lines: ${notLoaded.toLocaleString()} earlier lines are not loaded)` : ''}`
+          : notLoaded > 0
+            ? `the newest ${model.lines.length.toLocaleString()} of ${model.last.toLocaleString()} lines loaded`
+            : `${model.lines.length.toLocaleString()} lines`}
         <span class="visually-hidden" role="status">
           {copied}
         </span>
@@ -201,11 +338,13 @@ export function LogViewer(props: LogViewerProps) {
         view={view}
         model={model}
         rows={rows}
-        itemAt={itemAt}
+        indices={indices}
         version={version}
         follow={follow}
         onFollow={setFollow}
         scrollRow={scrollRow}
+        hitRow={hit}
+        earlier={{ count: notLoaded, ...earlier, onLoad: loadEarlierPage }}
         ctx={ctx}
         open={open}
         onToggle={toggle}
@@ -219,11 +358,16 @@ interface LogListProps {
   view: View;
   model: LogModel;
   rows: number;
-  itemAt: (row: number) => number;
+  /** Row → index into lines or blocks when a filter is on, else null. */
+  indices: readonly number[] | null;
   version: number;
   follow: boolean;
   onFollow: (follow: boolean) => void;
   scrollRow: { row: number; nonce: number } | null;
+  /** The current search hit's row, marked. */
+  hitRow: number | null;
+  /** The lines before the oldest held: how many, and the way to read them. */
+  earlier: { count: number; loading: boolean; error?: string | undefined; onLoad: () => void };
   ctx: RowContext;
   open: ReadonlySet<number>;
   onToggle: (first: number) => void;
@@ -237,7 +381,7 @@ interface LogListProps {
  * you scroll up.
  */
 function LogList(props: LogListProps) {
-  const { model, view, itemAt } = props;
+  const { model, view } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const raw = view === 'raw';
   const perPage = raw ? RAW_PAGE : STRUCTURED_PAGE;
@@ -247,16 +391,21 @@ function LogList(props: LogListProps) {
   // size, so the virtualizer sees it grow. Structured pages are measured.
   const rawKey = useCallback((page: number) => (page === pages - 1 ? `${page}:${rowsIn(page)}` : page), [props.rows]);
   const rawSize = useCallback((page: number) => rowsIn(page) * RAW_ROW_PX, [props.rows]);
+  const margin = props.earlier.count > 0 ? EARLIER_PX : 0;
   const virtualizer = useVirtualizer({
     count: pages,
+    scrollMargin: margin,
     getScrollElement: () => scroller.current,
     estimateSize: raw ? rawSize : structuredPageSize,
     getItemKey: raw ? rawKey : pageKey,
-    overscan: 1,
+    // Following, nobody is scrolling: the rows in view are enough.
+    overscan: props.follow ? 0 : 1,
   });
 
-  // Follow: after every change, the end of the log is in view.
+  // Follow: after every change, the end of the log is in view. The rows are chosen for where the
+  // scroll will be, so the scroll that follows finds nothing new to draw.
   const total = virtualizer.getTotalSize();
+  if (props.follow && props.rows > 0) virtualizer.scrollOffset = Math.max(0, margin + total - (virtualizer.scrollRect?.height ?? 0));
   useLayoutEffect(() => {
     const el = scroller.current;
     if (props.follow && el && props.rows > 0) el.scrollTop = el.scrollHeight;
@@ -305,24 +454,27 @@ function LogList(props: LogListProps) {
         onPointerDown={input}
         onKeyDown={input}
       >
+        {props.earlier.count > 0 && (
+          <div class="log-earlier" style={{ height: `${EARLIER_PX}px` }}>
+            <span>
+              {props.earlier.error ?? `${props.earlier.count.toLocaleString()} earlier ${props.earlier.count === 1 ? 'line' : 'lines'} not loaded (the download has the whole log).`}
+            </span>
+            <button type="button" class="ghost" disabled={props.earlier.loading} aria-busy={props.earlier.loading} onClick={props.earlier.onLoad}>
+              Load earlier lines
+            </button>
+          </div>
+        )}
         {props.rows === 0 ? (
           <p class="muted log-empty">{props.empty}</p>
         ) : (
           <div class="log-space" style={{ height: `${total}px` }}>
             {items.map((item) => {
-              const rows: JSX.Element[] = [];
-              for (let row = item.index * perPage; row < Math.min(props.rows, (item.index + 1) * perPage); row++) {
-                const index = itemAt(row);
-                const block = raw ? null : model.blocks[index]!;
-                rows.push(
-                  <div key={raw ? model.lines[index]!.sequence : block!.first} class="log-item" data-row={row}>
-                    {block ? <BlockRow block={block} ctx={props.ctx} open={props.open.has(block.first)} onToggle={props.onToggle} /> : <RawRow line={model.lines[index]!} ctx={props.ctx} />}
-                  </div>,
-                );
-              }
+              const from = item.index * perPage;
+              const to = Math.min(props.rows, from + perPage);
+              const hit = props.hitRow !== null && props.hitRow >= from && props.hitRow < to ? props.hitRow : null;
               return (
-                <div key={item.index} class="log-page" data-index={item.index} ref={raw ? undefined : virtualizer.measureElement} style={{ transform: `translateY(${item.start}px)`, ...(raw ? { height: `${item.size}px` } : {}) }}>
-                  {rows}
+                <div key={item.index} class="log-page" data-index={item.index} ref={raw ? undefined : virtualizer.measureElement} style={{ transform: `translateY(${item.start - margin}px)`, ...(raw ? { height: `${item.size}px` } : {}) }}>
+                  <PageRows model={model} raw={raw} from={from} to={to} indices={props.indices} version={props.version} hitRow={hit} open={props.open} ctx={props.ctx} onToggle={props.onToggle} />
                 </div>
               );
             })}

@@ -1,7 +1,8 @@
-// A run's log as the viewer shows it: the stored lines in order, and the same lines grouped into
+// A run's log as the viewer shows it: the newest lines held in order, and the same lines grouped into
 // blocks for the structured view — assistant messages as text, each tool call as one card with its
 // output and outcome, errors, the completion banner, notes and plain output. Built incrementally, so
-// a line costs the same whether it is the tenth or the hundred-thousandth.
+// a line costs the same whether it is the tenth or the hundred-thousandth; past a cap the oldest lines
+// are let go, so following a long run holds a bounded number of them.
 import type { LogView } from '../api/types.ts';
 
 /** What a line is, for the kind filter. */
@@ -49,6 +50,8 @@ export type Block = MessageBlock | ToolBlock | LineBlock;
 
 /** A message block holds at most this many lines; a longer message continues in the next block. */
 const MAX_MESSAGE_LINES = 200;
+/** Lines held by default: the newest 50,000 (about 10 MiB); older ones are fetched again on demand. */
+export const DEFAULT_CAP = 50_000;
 
 export function isErrorLine(line: LogView): boolean {
   return line.event === 'error' || (line.event === 'tool_response' && line.data?.['status'] === 'error');
@@ -121,18 +124,37 @@ export function usageOf(line: LogView): Usage {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export class LogModel {
-  /** Every line, in sequence order. */
+  /** The lines held, in sequence order: every line from `first` on. */
   readonly lines: LogView[] = [];
   readonly blocks: Block[] = [];
   /** Bumped on every change, for views to know when to look again. */
   version = 0;
+  /**
+   * How many lines to hold. Past it by a tenth, the oldest go in one step (at a block's start where
+   * one is near), so the cost of letting go is spread over many appends.
+   */
+  cap: number;
   private readonly blockOfLine: number[] = [];
   private readonly tools = new Map<string, number>();
   private lastTool = -1;
 
+  constructor(cap = DEFAULT_CAP) {
+    this.cap = cap;
+  }
+
   /** The sequence of the newest line (0 before any). */
   get last(): number {
     return this.lines[this.lines.length - 1]?.sequence ?? 0;
+  }
+
+  /** The sequence of the oldest line held (`last + 1` before any). */
+  get first(): number {
+    return this.lines[0]?.sequence ?? this.last + 1;
+  }
+
+  /** Lines before the oldest held that are not held (sequences start at 1 and have no holes). */
+  get notLoaded(): number {
+    return this.first - 1;
   }
 
   /** Adds lines newer than the newest held, in order; older or repeated ones are ignored. Returns how many were added. */
@@ -145,7 +167,58 @@ export class LogModel {
       added++;
     }
     if (added > 0) this.version++;
+    if (this.lines.length > this.cap + Math.ceil(this.cap / 10)) this.evict();
     return added;
+  }
+
+  /** Adds lines older than the oldest held (ending just before it), regrouping every block. Returns how many were added. */
+  prepend(batch: readonly LogView[]): number {
+    const first = this.first;
+    const older = batch.filter((l) => l.sequence < first);
+    if (older.length === 0) return 0;
+    const all = [...older, ...this.lines];
+    this.lines.length = 0;
+    this.blockOfLine.length = 0;
+    this.blocks.length = 0;
+    this.tools.clear();
+    this.lastTool = -1;
+    for (const line of all) {
+      this.lines.push(line);
+      this.blockOfLine.push(this.place(line));
+    }
+    this.version++;
+    return older.length;
+  }
+
+  /** Lets the oldest lines go, down to `cap`; blocks that lose all their lines go with them. */
+  private evict(): void {
+    let cut = this.lines.length - this.cap;
+    // Cut where a block begins, if one begins within a tenth of the cap, so no card loses its head.
+    for (let i = cut, end = Math.min(this.lines.length, cut + Math.ceil(this.cap / 10)); i < end; i++) {
+      if (this.blocks[this.blockOfLine[i]!]!.first === this.lines[i]!.sequence) {
+        cut = i;
+        break;
+      }
+    }
+    const from = this.lines[cut]!.sequence;
+    this.lines.splice(0, cut);
+    this.blockOfLine.splice(0, cut);
+    const renumber = new Int32Array(this.blocks.length).fill(-1);
+    let kept = 0;
+    for (let i = 0; i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      if (block.first < from && !keepFrom(block, from)) continue;
+      renumber[i] = kept;
+      this.blocks[kept++] = block;
+    }
+    this.blocks.length = kept;
+    for (let i = 0; i < this.blockOfLine.length; i++) this.blockOfLine[i] = renumber[this.blockOfLine[i]!]!;
+    for (const [id, index] of this.tools) {
+      if (renumber[index]! < 0) this.tools.delete(id);
+      else this.tools.set(id, renumber[index]!);
+    }
+    this.lastTool = this.lastTool < 0 ? -1 : renumber[this.lastTool]!;
+    this.version++;
   }
 
   /** Index into `lines` of the line with this sequence, or -1. */
@@ -232,6 +305,23 @@ export class LogModel {
   }
 }
 
+/** Drops a block's lines before `from`; returns whether any are left. */
+function keepFrom(block: Block, from: number): boolean {
+  switch (block.kind) {
+    case 'message':
+      block.lines = block.lines.filter((l) => l.sequence >= from);
+      block.first = block.lines[0]?.sequence ?? from;
+      return block.lines.length > 0;
+    case 'tool':
+      if (block.request && block.request.sequence < from) block.request = null;
+      block.output = block.output.filter((l) => l.sequence >= from);
+      block.first = block.request?.sequence ?? block.output[0]?.sequence ?? from;
+      return block.request !== null || block.output.length > 0;
+    default:
+      return false;
+  }
+}
+
 /** The lines a block shows, in order. */
 export function blockLines(block: Block): LogView[] {
   switch (block.kind) {
@@ -271,11 +361,25 @@ export function blockMatches(block: Block, filter: LogFilter): boolean {
   return blockLines(block).some((l) => l.line.toLowerCase().includes(needle));
 }
 
-/** Indices of the items that pass `matches`. */
-export function matchingIndices<T>(items: readonly T[], matches: (item: T) => boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < items.length; i++) if (matches(items[i]!)) out.push(i);
-  return out;
+/** The indices of the items that pass a filter, as of `scanned` items; `key` names the filter and `first` the oldest item held then. */
+export interface Matches {
+  key: readonly unknown[];
+  first: number;
+  scanned: number;
+  indices: number[];
+}
+
+/**
+ * Brings `previous` up to date with `items`: only the items appended since (and the last one looked
+ * at, which may have grown) are looked at, unless the filter changed or the oldest items were let go.
+ */
+export function updateMatches<T>(previous: Matches | null, key: readonly unknown[], first: number, items: readonly T[], matches: (item: T) => boolean): Matches {
+  const same = previous !== null && previous.first === first && previous.key.length === key.length && previous.key.every((k, i) => k === key[i]);
+  const from = same ? Math.max(0, previous.scanned - 1) : 0;
+  const indices = same ? previous.indices : [];
+  while (indices.length > 0 && indices[indices.length - 1]! >= from) indices.pop();
+  for (let i = from; i < items.length; i++) if (matches(items[i]!)) indices.push(i);
+  return { key, first, scanned: items.length, indices };
 }
 
 /** The lines as plain text, one `[stream] line` per line, as the downloaded log has them. */

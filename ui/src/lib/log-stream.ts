@@ -2,7 +2,7 @@
 // URL), Server-Sent Events when WebSockets fail, reconnecting with `after` = the newest line held.
 // Lines pass through a sequencer, so a replay after a reconnect adds no duplicate and a hole is
 // filled from the stored log before anything after it is shown.
-import { api, apiPage, ApiError } from '../api/client.ts';
+import { api, ApiError } from '../api/client.ts';
 import type { LogView } from '../api/types.ts';
 import { LogSequencer } from './log-sequence.ts';
 
@@ -34,9 +34,30 @@ type StreamMessage =
   | { type: 'pong' };
 
 const PAGE = 5_000;
+/** The largest page the log API serves. */
+const MAX_PAGE = 10_000;
 const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
 const MAX_RETRY_MS = 10_000;
 const PING_MS = 25_000;
+
+/** One page of a run's stored log: the lines after `after`, at most `limit` of them. */
+function readLogPage(runId: string, after: number, limit: number): Promise<LogView[]> {
+  return api<LogView[]>(`/runs/${encodeURIComponent(runId)}/logs`, { query: { after, limit } });
+}
+
+/** The stored lines after `after`, at most `limit` of them, read page by page (for lines the viewer let go). */
+export async function readRunLog(runId: string, after: number, limit: number): Promise<LogView[]> {
+  const lines: LogView[] = [];
+  while (lines.length < limit) {
+    const want = Math.min(MAX_PAGE, limit - lines.length);
+    const page = await readLogPage(runId, after, want);
+    for (const line of page) lines.push(line);
+    const last = page[page.length - 1];
+    if (!last || page.length < want) break;
+    after = last.sequence;
+  }
+  return lines;
+}
 
 /** Starts following; returns the function that stops. */
 export function followRunLog(options: FollowOptions): () => void {
@@ -194,10 +215,10 @@ class RunLogFollower {
       do {
         this.catchUpAgain = false;
         for (;;) {
-          const page = await apiPage<LogView>(`/runs/${encodeURIComponent(this.options.runId)}/logs`, { query: { after: this.sequencer.last, limit: PAGE } }).catch(() => null);
+          const page = await readLogPage(this.options.runId, this.sequencer.last, PAGE).catch(() => null);
           if (!page || this.stopped) return;
-          this.sequencer.push(page.items);
-          if (!page.next || page.items.length === 0) break;
+          this.sequencer.push(page);
+          if (page.length < PAGE) break;
         }
       } while (this.catchUpAgain && !this.stopped);
     })().finally(() => (this.catchingUp = null));

@@ -1,5 +1,6 @@
 // @tanstack/virtual-core for Preact: a virtualizer over a scrolling element, rendering again whenever
-// the visible range or the measured sizes change (the same wiring as @tanstack/react-virtual).
+// the visible range or the measured sizes change (the wiring of @tanstack/react-virtual, less the
+// renders that would draw the same rows again).
 import { useLayoutEffect, useReducer, useRef } from 'preact/hooks';
 import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 
@@ -9,10 +10,15 @@ export interface VirtualListOptions {
   estimateSize: (index: number) => number;
   getItemKey: (index: number) => number | string;
   overscan?: number;
+  /** Space above the first item inside the scrolling element. */
+  scrollMargin?: number;
 }
 
 export function useVirtualizer(options: VirtualListOptions): Virtualizer<HTMLDivElement, HTMLDivElement> {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
+  // What the last render drew: a change that leaves it as it was (the end of a scroll, a scroll within
+  // the rows drawn) renders nothing again.
+  const drawn = useRef({ start: -1, end: -1, size: -1 });
   const resolved = {
     observeElementRect,
     observeElementOffset,
@@ -20,14 +26,19 @@ export function useVirtualizer(options: VirtualListOptions): Virtualizer<HTMLDiv
     measureElement,
     overscan: 8,
     ...options,
-    onChange: () => rerender(undefined),
+    onChange: (v: Virtualizer<HTMLDivElement, HTMLDivElement>) => {
+      const d = drawn.current;
+      if (v.range?.startIndex !== d.start || v.range?.endIndex !== d.end || v.getTotalSize() !== d.size) rerender(undefined);
+    },
   };
   const instance = useRef<Virtualizer<HTMLDivElement, HTMLDivElement> | null>(null);
   if (!instance.current) instance.current = new Virtualizer<HTMLDivElement, HTMLDivElement>(resolved);
   else instance.current.setOptions(resolved);
   useLayoutEffect(() => instance.current!._didMount(), []);
   useLayoutEffect(() => {
-    instance.current!._willUpdate();
+    const v = instance.current!;
+    v._willUpdate();
+    drawn.current = { start: v.range?.startIndex ?? -1, end: v.range?.endIndex ?? -1, size: v.getTotalSize() };
   });
   return instance.current;
 }
