@@ -1,16 +1,23 @@
 // Decrypts, for claimed runs only, the credentials each run names: the one place secrets leave D1.
 import type { KeyRing } from '../crypto/fernet.ts';
-import type { ClaimDelivery } from '../queue/transitions.ts';
 
 export type RunSecrets = { ok: true; env: Record<string, string> } | { ok: false; reason: string; detail: string };
 
-/** Decrypts each claimed run's credentials from the rows read with the claim (`ClaimDelivery`). */
 export async function secretsForRuns(
+  d1: D1Database,
   keyRing: KeyRing,
-  rows: ClaimDelivery['credentials'],
+  workspaceId: string,
   runs: { id: string; credentialNames: string[] }[],
 ): Promise<Map<string, RunSecrets>> {
-  const byName = new Map(rows.map((row) => [row.name, row]));
+  const names = [...new Set(runs.flatMap((r) => r.credentialNames))];
+  const byName = new Map<string, { env_var: string; encrypted_value: string }>();
+  if (names.length > 0) {
+    const { results } = await d1
+      .prepare(`SELECT name, env_var, encrypted_value FROM credentials WHERE workspace_id = ?1 AND name IN (SELECT value FROM json_each(?2))`)
+      .bind(workspaceId, JSON.stringify(names))
+      .all<{ name: string; env_var: string; encrypted_value: string }>();
+    for (const row of results) byName.set(row.name, row);
+  }
   const out = new Map<string, RunSecrets>();
   for (const run of runs) {
     const env: Record<string, string> = {};

@@ -4,8 +4,7 @@ import { and, asc, eq, gt, or } from 'drizzle-orm';
 import type { SkillDetail, SkillSummary } from '../contract/skills.ts';
 import type { SkillManifest } from '../contract/worker.ts';
 import type { Cursor } from '../http/pagination.ts';
-import type { ClaimDelivery } from '../queue/transitions.ts';
-import type { Db } from './client.ts';
+import { inList, type Db } from './client.ts';
 import { newId, nowIso, sha256Hex } from './ids.ts';
 import { skillFiles, skills } from './schema.ts';
 
@@ -138,16 +137,17 @@ export async function deleteSkill(db: Db, workspaceId: string, id: string): Prom
 export type RunSkills = { ok: true; skills: SkillManifest[] } | { ok: false; detail: string };
 
 /**
- * Resolves each claimed run's `skill_ids` against the skills read with the claim (`ClaimDelivery`):
- * null gives every skill of the workspace, [] none, names those skills; a name that no longer exists
- * makes the run unable to start, as a missing credential does.
+ * Resolves each claimed run's `skill_ids`: null gives every skill of the workspace, [] none, names
+ * those skills; a name that no longer exists makes the run unable to start, as a missing credential does.
  */
-export function skillsForRuns(
-  rows: ClaimDelivery['skills'],
-  files: ClaimDelivery['skillFiles'],
-  runs: { id: string; skillIds: string[] | null }[],
-): Map<string, RunSkills> {
+export async function skillsForRuns(db: Db, workspaceId: string, runs: { id: string; skillIds: string[] | null }[]): Promise<Map<string, RunSkills>> {
   const out = new Map<string, RunSkills>();
+  const everything = runs.some((r) => r.skillIds === null);
+  const named = [...new Set(runs.flatMap((r) => r.skillIds ?? []))];
+  let rows: SkillRow[] = [];
+  if (everything) rows = await db.select().from(skills).where(eq(skills.workspaceId, workspaceId));
+  else if (named.length > 0) rows = await db.select().from(skills).where(and(eq(skills.workspaceId, workspaceId), inList(skills.name, named)));
+  const files = rows.length === 0 ? [] : await db.select().from(skillFiles).where(inList(skillFiles.skillId, rows.map((r) => r.id)));
   const byName = new Map(
     rows.map((r): [string, SkillManifest] => [
       r.name,

@@ -5,7 +5,7 @@ import type { Env } from '../env.ts';
 import { MAX_STREAMS_PER_KEY } from '../limits.ts';
 import { RECHECK_MS } from '../logs/viewers.ts';
 import { anyHeld, claim, heartbeatMs, reap, type ClaimRequest, type ClaimResult, type Reaped, type RunContext } from './transitions.ts';
-import { tellFeed } from './notify.ts';
+import { feedFor } from './notify.ts';
 
 /** How often the alarm looks for expired leases while any run is held. */
 export const REAP_INTERVAL_MS = 5_000;
@@ -15,6 +15,8 @@ export const REAP_INTERVAL_MS = 5_000;
  * live workers could not renew meanwhile.
  */
 export const LATE_ALARM_MS = 2 * REAP_INTERVAL_MS;
+/** The longest a dashboard waits to hear of a claim. */
+const FEED_COALESCE_MS = 250;
 /** How long a log stream's slot lasts unless its hub renews it (every RECHECK_MS while it is open). */
 const STREAM_SLOT_MS = 5 * RECHECK_MS;
 
@@ -46,6 +48,9 @@ export class Dispatcher extends DurableObject<Env> {
   /** When retried runs' backoffs end (epoch ms), and the timer for the first of them. */
   private wakeups: number[] = [];
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private feedTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The workspace this instance has stored as its own (the alarm reads it back after a restart). */
+  private workspaceId: string | null = null;
 
   private get runs(): RunContext {
     return { env: this.env, defer: (work) => this.ctx.waitUntil(work) };
@@ -67,7 +72,7 @@ export class Dispatcher extends DurableObject<Env> {
       if (!result.known || result.runs.length > 0) {
         if (result.known) {
           await this.armReaper();
-          this.ctx.waitUntil(tellFeed(this.env, req.workspaceId, ['runs', 'workers']));
+          this.tellFeedSoon(req.workspaceId);
         }
         return result;
       }
@@ -89,6 +94,21 @@ export class Dispatcher extends DurableObject<Env> {
       if (entry) this.parkedClaims.delete(entry);
       if (!woken) return result;
     }
+  }
+
+  /**
+   * Claims come in bursts: the workspace's feed hears of them once per FEED_COALESCE_MS, not once a
+   * claim. (A claim writes no webhook delivery: none is sent for `assigned`.)
+   */
+  private tellFeedSoon(workspaceId: string): void {
+    this.feedTimer ??= setTimeout(() => {
+      this.feedTimer = null;
+      this.ctx.waitUntil(
+        feedFor(this.env, workspaceId)
+          .changed(['runs', 'workers'])
+          .catch(() => undefined),
+      );
+    }, FEED_COALESCE_MS);
   }
 
   /** New or requeued runs: every parked claimer retries; the atomic claim decides who gets what. */
@@ -245,7 +265,9 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   private async rememberWorkspace(workspaceId: string): Promise<void> {
+    if (this.workspaceId === workspaceId) return;
     if ((await this.ctx.storage.get<string>('workspace')) !== workspaceId) await this.ctx.storage.put('workspace', workspaceId);
+    this.workspaceId = workspaceId;
   }
 
   private takeCancels(workerId: string): string[] {

@@ -192,16 +192,7 @@ export interface ClaimRequest {
   fencing: 'token' | 'worker';
 }
 
-/** What delivering claimed runs needs besides their rows, read in the claim's own batch. */
-export interface ClaimDelivery {
-  /** The skills the claimed runs are given (every one of the workspace, for a run naming none). */
-  skills: { id: string; name: string; description: string; instructions: string; allowedTools: string | null; checksumSha256: string }[];
-  skillFiles: { skillId: string; filePath: string; sizeBytes: number; checksumSha256: string; contentType: string }[];
-  /** The credentials the claimed runs name, still encrypted. */
-  credentials: { name: string; env_var: string; encrypted_value: string }[];
-}
-
-export type ClaimResult = { known: false } | ({ known: true; runs: RunRow[] } & Partial<ClaimDelivery>);
+export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
 
 // A run is eligible when every one of its required labels is among the worker's labels (subset
 // match) and any retry backoff has passed; higher priority first, then oldest first (rowid breaks
@@ -217,9 +208,18 @@ const HELD_BY_JOB = `SELECT job_definition_id, COUNT(*) AS n FROM job_runs WHERE
 const FULL_JOBS = `
        SELECT held.job_definition_id FROM (${HELD_BY_JOB}) held JOIN job_definitions j ON j.id = held.job_definition_id
         WHERE j.max_concurrent_runs IS NOT NULL AND held.n >= j.max_concurrent_runs`;
+// The skills a claimed run is given, by name and checksum (null: every skill of the workspace; []:
+// none; names: those). A run naming a skill that no longer exists gets NULL: it fails at delivery.
+const GIVEN = `s.workspace_id = job_runs.workspace_id AND (job_runs.skill_ids IS NULL OR s.name IN (SELECT value FROM json_each(job_runs.skill_ids)))`;
+const SKILLS_GIVEN = `
+       CASE WHEN NOT EXISTS (SELECT 1 FROM json_each(COALESCE(job_runs.skill_ids, '[]')) n
+                              WHERE NOT EXISTS (SELECT 1 FROM skills s WHERE s.workspace_id = job_runs.workspace_id AND s.name = n.value))
+            THEN (SELECT json_group_array(json_object('name', g.name, 'checksum_sha256', g.checksum_sha256))
+                    FROM (SELECT s.name, s.checksum_sha256 FROM skills s WHERE ${GIVEN} ORDER BY s.name) g)
+       END`;
 const CLAIM = `
 UPDATE job_runs
-   SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5, skills = NULL,
+   SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5, skills = ${SKILLS_GIVEN},
        lease_token = lower(hex(randomblob(16))), lease_expires_at = ${nowPlus('?4')},
        started_at = NULL, available_at = NULL, updated_at = ${NOW}
  WHERE status = 'queued' AND id IN (
@@ -259,67 +259,24 @@ const TOUCH_WORKER = `
 UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
  WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
 
-// What delivering the runs just claimed needs, in the same batch: the claim leaves their `skills`
-// NULL, which marks them until GIVE_SKILLS (last) records the skills each is given, by name and
-// checksum. A run naming a skill that no longer exists fails at delivery and records none.
-const JUST_CLAIMED = `r.worker_id = ?1 AND r.workspace_id = ?2 AND r.status = 'assigned' AND r.skills IS NULL`;
-const GIVEN = (run: string) => `s.workspace_id = ${run}.workspace_id AND (${run}.skill_ids IS NULL OR s.name IN (SELECT value FROM json_each(${run}.skill_ids)))`;
-const SKILLS_GIVEN = `SELECT s.id FROM skills s WHERE EXISTS (SELECT 1 FROM job_runs r WHERE ${JUST_CLAIMED} AND ${GIVEN('r')})`;
-const CLAIMED_SKILLS = `
-SELECT id, name, description, instructions, allowed_tools AS allowedTools, checksum_sha256 AS checksumSha256
-  FROM skills WHERE id IN (${SKILLS_GIVEN})`;
-const CLAIMED_SKILL_FILES = `
-SELECT skill_id AS skillId, file_path AS filePath, size_bytes AS sizeBytes, checksum_sha256 AS checksumSha256, content_type AS contentType
-  FROM skill_files WHERE skill_id IN (${SKILLS_GIVEN})`;
-const CLAIMED_CREDENTIALS = `
-SELECT name, env_var, encrypted_value FROM credentials
- WHERE workspace_id = ?2 AND name IN (SELECT c.value FROM job_runs r, json_each(r.credential_ids) c WHERE ${JUST_CLAIMED})`;
-const GIVE_SKILLS = `
-UPDATE job_runs
-   SET skills = (SELECT json_group_array(json_object('name', s.name, 'checksum_sha256', s.checksum_sha256))
-                   FROM (SELECT s.name, s.checksum_sha256 FROM skills s WHERE ${GIVEN('job_runs')} ORDER BY s.name) s)
- WHERE worker_id = ?1 AND workspace_id = ?2 AND status = 'assigned' AND skills IS NULL
-   AND NOT EXISTS (SELECT 1 FROM json_each(COALESCE(skill_ids, '[]')) n
-                    WHERE NOT EXISTS (SELECT 1 FROM skills s WHERE s.workspace_id = job_runs.workspace_id AND s.name = n.value))`;
-
 /**
- * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt,
- * and reads in the same batch what delivering them needs (their skills and credentials). The runs'
- * hubs are not told: a fresh run's hub does not exist yet, and creating one costs more than the claim
- * itself. A hub that has viewers reads the `assigned` status from D1 (see RunHub.reconcile), and every
- * hub learns `running` when the worker starts the run.
+ * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt
+ * and the skills each run is given. The runs' hubs are not told: a fresh run's hub does not exist yet,
+ * and creating one costs more than the claim itself. A hub that has viewers reads the `assigned`
+ * status from D1 (see RunHub.reconcile), and every hub learns `running` when the worker starts the run.
  */
 export async function claim(ctx: RunContext, req: ClaimRequest): Promise<ClaimResult> {
-  const d1 = ctx.env.DB;
-  const [claimed, , touched, skills, skillFiles, credentials] = await d1.batch<Record<string, unknown>>([
-    ...claimStatements(d1, req, await claimSecondsFor(ctx.env, req.fencing)),
-    d1.prepare(CLAIMED_SKILLS).bind(req.workerId, req.workspaceId),
-    d1.prepare(CLAIMED_SKILL_FILES).bind(req.workerId, req.workspaceId),
-    d1.prepare(CLAIMED_CREDENTIALS).bind(req.workerId, req.workspaceId),
-    d1.prepare(GIVE_SKILLS).bind(req.workerId, req.workspaceId),
-  ]);
-  const result = claimedRuns(claimed, touched);
-  if (!result.known) return result;
-  return {
-    ...result,
-    skills: (skills?.results ?? []) as ClaimDelivery['skills'],
-    skillFiles: (skillFiles?.results ?? []) as ClaimDelivery['skillFiles'],
-    credentials: (credentials?.results ?? []) as ClaimDelivery['credentials'],
-  };
+  return claimStatement(ctx.env.DB, req, await claimSecondsFor(ctx.env, req.fencing));
 }
 
-/** The claim's SQL alone, without delivery or hubs: what the claim benchmark measures the API against. */
+/** The claim's SQL alone, without telling hubs: what the claim benchmark measures the API against. */
 export async function claimStatement(d1: D1Database, req: ClaimRequest, leaseSeconds: number): Promise<ClaimResult> {
-  const [claimed, , touched] = await d1.batch<Record<string, unknown>>(claimStatements(d1, req, leaseSeconds));
-  return claimedRuns(claimed, touched);
-}
-
-function claimStatements(d1: D1Database, req: ClaimRequest, leaseSeconds: number): D1PreparedStatement[] {
-  return [
+  const [claimed, , touched] = await d1.batch<Record<string, unknown>>([
     d1.prepare(CLAIM).bind(req.workerId, req.workspaceId, req.max, leaseSeconds, req.fencing, req.keyId),
     d1.prepare(RECORD_ATTEMPTS).bind(req.workerId),
     d1.prepare(TOUCH_WORKER).bind(req.workerId, req.workspaceId, req.keyId),
-  ];
+  ]);
+  return claimedRuns(claimed, touched);
 }
 
 function claimedRuns(claimed: D1Result<Record<string, unknown>> | undefined, touched: D1Result<Record<string, unknown>> | undefined): ClaimResult {

@@ -29,7 +29,7 @@ import {
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
 import { openDb } from '../db/client.ts';
-import { skillsForRuns } from '../db/skills.ts';
+import { skillsForRuns, type RunSkills } from '../db/skills.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
@@ -56,19 +56,27 @@ async function claimThroughDispatcher(c: Context<AppEnv>, req: ClaimRequest, wai
 }
 
 /**
- * Turns claimed rows into what the worker needs: decrypted credentials and the skills' manifests,
- * from what the claim read with them. A run whose credential or skill is gone is failed, not sent.
+ * Turns claimed rows into what the worker needs: decrypted credentials and the skills' manifests. Only
+ * runs that name credentials, or were given skills, cost a read. A run whose credential or skill is
+ * gone is failed, not sent.
  */
-async function deliverClaims(c: Context<AppEnv>, claimed: ClaimResult & { known: true }): Promise<ClaimedRun[]> {
-  const rows = claimed.runs;
+async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunRow[]): Promise<ClaimedRun[]> {
   if (rows.length === 0) return [];
   const config = await loadConfig(c.env);
-  const secrets = await secretsForRuns(config.keyRing, claimed.credentials ?? [], rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })));
-  const skills = skillsForRuns(claimed.skills ?? [], claimed.skillFiles ?? [], rows.map((r) => ({ id: r.id, skillIds: r.skillIds })));
+  const withSkills = rows.filter((r) => r.skills === null || r.skills.length > 0);
+  const [secrets, skills] = await Promise.all([
+    secretsForRuns(
+      c.env.DB,
+      config.keyRing,
+      workspaceId,
+      rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
+    ),
+    withSkills.length === 0 ? new Map<string, RunSkills>() : skillsForRuns(openDb(c.env.DB), workspaceId, withSkills.map((r) => ({ id: r.id, skillIds: r.skillIds }))),
+  ]);
   const delivered: ClaimedRun[] = [];
   for (const row of rows) {
     const secret = secrets.get(row.id);
-    const given = skills.get(row.id);
+    const given = skills.get(row.id) ?? { ok: true, skills: [] };
     if (!secret?.ok) {
       await failAtClaim(runContext(c), row, secret?.reason ?? 'credential_missing', secret?.detail ?? 'credentials unavailable');
       continue;
@@ -176,7 +184,7 @@ export const workerRoutes = createRouter()
       const { leaseSeconds } = await loadConfig(c.env);
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
       if (!result.known) throw workerUnknown();
-      return c.json({ runs: await deliverClaims(c, result), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
+      return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
   )
   .openapi(
@@ -194,7 +202,7 @@ export const workerRoutes = createRouter()
       const { workspaceId, keyId } = c.get('auth');
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: c.req.valid('query').worker_id, max: 1, fencing: 'worker' }, 0);
       if (!result.known) return c.json(null, 200);
-      const [run] = await deliverClaims(c, result);
+      const [run] = await deliverClaims(c, workspaceId, result.runs);
       return c.json(run ?? null, 200);
     },
   )
