@@ -50,10 +50,15 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
     const logs = await ws.api<any[]>(`/runs/${created.id}/logs`);
     expect(logs.map((l) => l.line).join('\n')).toContain('never started it; run back in the queue');
 
-    // With max_attempts 1 the run still gets its one attempt, and keeps it once started.
-    const live = await ws.claimAndStart(await ws.register('live'));
+    // With max_attempts 1 the run still gets its one attempt: a claim holds it for the pickup window,
+    // its start for a whole lease.
+    const leaseLeftMs = async () =>
+      (await env.DB.prepare(`SELECT (julianday(lease_expires_at) - julianday('now')) * 86400000 AS ms FROM job_runs WHERE id = ?1`).bind(created.id).first<{ ms: number }>())!.ms;
+    const live = await ws.claimOne(await ws.register('live'));
     expect(live.attempt).toBe(1);
-    await sleep(PICKUP_MS + REAP_INTERVAL_MS + 1_000);
+    expect(await leaseLeftMs()).toBeLessThanOrEqual(PICKUP_MS);
+    expect((await call(`/workers/runs/${created.id}/start`, { workspace: ws.id, body: {}, headers: lease(live.lease_token) })).status).toBe(200);
+    expect(await leaseLeftMs()).toBeGreaterThan(LEASE_MS - 1_000);
     expect(await ws.run(created.id)).toMatchObject({ status: 'running', attempt: 1 });
   });
 
