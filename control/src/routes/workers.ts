@@ -29,7 +29,7 @@ import {
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
 import { openDb } from '../db/client.ts';
-import { skillsForRuns, type RunSkills } from '../db/skills.ts';
+import { skillsForRuns } from '../db/skills.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { createRouter } from '../http/router.ts';
@@ -71,11 +71,13 @@ async function deliverClaims(c: Context<AppEnv>, workspaceId: string, rows: RunR
       workspaceId,
       rows.map((r) => ({ id: r.id, credentialNames: r.credentialIds })),
     ),
-    withSkills.length === 0 ? new Map<string, RunSkills>() : skillsForRuns(openDb(c.env.DB), workspaceId, withSkills.map((r) => ({ id: r.id, skillIds: r.skillIds }))),
+    // Reads nothing when no run has skills to resolve.
+    skillsForRuns(openDb(c.env.DB), workspaceId, withSkills.map((r) => ({ id: r.id, skillIds: r.skillIds }))),
   ]);
   const delivered: ClaimedRun[] = [];
   for (const row of rows) {
     const secret = secrets.get(row.id);
+    // A run left out above was given no skills.
     const given = skills.get(row.id) ?? { ok: true, skills: [] };
     if (!secret?.ok) {
       await failAtClaim(runContext(c), row, secret?.reason ?? 'credential_missing', secret?.detail ?? 'credentials unavailable');
