@@ -91,3 +91,49 @@ describe('worker identity', () => {
     await callJson('/workers/heartbeat', { key: own, body: { worker_id: id } }, 200);
   });
 });
+
+// A claim skips the key's lookup while the same caller claimed within the last minute: these prove the
+// claim's own statement refuses a key the moment it stops being good, with runs waiting.
+describe('a worker key that claimed a moment ago', () => {
+  async function fleet() {
+    const slug = unique('fleet');
+    const ws = (await callJson<{ id: string }>('/workspaces', { body: { name: slug, slug } }, 201)).id;
+    const admin = await userWithKey(ws, 'admin');
+    const key = await callJson('/api-keys', { key: admin.key, workspace: ws, body: { name: 'fleet', role: 'worker' } }, 201);
+    const { id: workerId } = await callJson<{ id: string }>('/workers/register', { key: key.key, workspace: ws, body: { name: 'w' } }, 201);
+    const claim = (wait_seconds = 0) => call('/workers/claim', { key: key.key, workspace: ws, body: { worker_id: workerId, wait_seconds } });
+    const queue = async () => (await callJson<{ id: string }>('/runs', { workspace: ws, body: { task_prompt: 'waiting' } }, 201)).id;
+    const statusOf = async (runId: string) => (await callJson<{ status: string }>(`/runs/${runId}`, { workspace: ws }, 200)).status;
+    expect((await (await claim()).json()).runs).toEqual([]);
+    return { ws, admin, key, claim, queue, statusOf };
+  }
+
+  it('gets nothing once the key is revoked, and a 401', async () => {
+    const { ws, key, claim, queue, statusOf } = await fleet();
+    expect((await call(`/api-keys/${key.id}`, { method: 'DELETE', workspace: ws })).status).toBe(204);
+    const run = await queue();
+    await expectError(await claim(), 401, 'unauthenticated');
+    expect(await statusOf(run)).toBe('queued');
+  });
+
+  it('gets nothing once its maker is no longer an admin, and takes the run when they are again', async () => {
+    const { ws, admin, claim, queue, statusOf } = await fleet();
+    await callJson(`/workspaces/${ws}/members/${admin.userId}`, { method: 'PUT', workspace: ws, body: { role: 'member' } }, 200);
+    const run = await queue();
+    await expectError(await claim(), 401, 'unauthenticated');
+    expect(await statusOf(run)).toBe('queued');
+
+    await callJson(`/workspaces/${ws}/members/${admin.userId}`, { method: 'PUT', workspace: ws, body: { role: 'admin' } }, 200);
+    expect((await (await claim()).json()).runs.map((r: { run_id: string }) => r.run_id)).toEqual([run]);
+  });
+
+  it('takes nothing when the key is revoked while its claim waits for work', async () => {
+    const { ws, key, claim, queue, statusOf } = await fleet();
+    const waiting = claim(10);
+    await new Promise((r) => setTimeout(r, 200)); // the claim parks in the Dispatcher
+    expect((await call(`/api-keys/${key.id}`, { method: 'DELETE', workspace: ws })).status).toBe(204);
+    const run = await queue(); // wakes the parked claim
+    await expectError(await waiting, 401, 'unauthenticated');
+    expect(await statusOf(run)).toBe('queued');
+  });
+});

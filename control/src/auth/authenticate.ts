@@ -7,7 +7,7 @@ import { readStreamTicket } from './tickets.ts';
 import { sha256Hex } from '../db/ids.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError, forbidden } from '../http/errors.ts';
-import { effectiveRole, hasRole, type EffectiveRole, type MemberRole } from './roles.ts';
+import { BOOTSTRAP_KEY_ID, BOOTSTRAP_USER_ID, effectiveRole, hasRole, type EffectiveRole, type MemberRole } from './roles.ts';
 
 export interface AuthContext {
   userId: string;
@@ -19,8 +19,7 @@ export interface AuthContext {
   role: EffectiveRole;
 }
 
-export const BOOTSTRAP_KEY_ID = 'default';
-export const BOOTSTRAP_USER_ID = 'admin';
+export { BOOTSTRAP_KEY_ID, BOOTSTRAP_USER_ID };
 const WORKSPACE_HEADER = 'X-Workspace-ID';
 
 const unauthenticated = (detail: string) => new ApiError(401, 'unauthenticated', detail);
@@ -116,6 +115,42 @@ export async function callerByKeyId(env: AppEnv['Bindings'], keyId: string, work
   return admitCaller(caller, workspaceId);
 }
 
+// Claims are the worker protocol's hot path, and the claim statement itself re-checks, in the
+// transaction that would hand out runs, that the key may still take work (`keyMayTakeWork`). So a claim
+// skips the key's lookup while its caller is remembered here (per isolate, for CLAIM_CALLER_TTL_MS);
+// a revoked key still gets nothing from its next claim, and `authenticateAfresh` gives it its 401.
+const CLAIM_PATH = '/api/v1/workers/claim';
+const CLAIM_CALLER_TTL_MS = 60_000;
+const CLAIM_CALLERS_MAX = 1_000;
+const claimCallers = new Map<string, { auth: AuthContext; until: number }>();
+
+const claimCallerKey = async (token: string, workspaceId: string) => `${workspaceId} ${await sha256Hex(token)}`;
+
+async function claimCaller(env: AppEnv['Bindings'], token: string, workspaceId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<AuthContext> {
+  const key = await claimCallerKey(token, workspaceId);
+  const known = claimCallers.get(key);
+  if (known && known.until > Date.now()) return known.auth;
+  claimCallers.delete(key);
+  const auth = await resolveCaller(env, token, workspaceId, waitUntil);
+  // Only callers the worker endpoints admit; the statement's check covers exactly those.
+  if (auth.role === 'worker' || auth.keyId === BOOTSTRAP_KEY_ID) {
+    if (claimCallers.size >= CLAIM_CALLERS_MAX) claimCallers.delete(claimCallers.keys().next().value!);
+    claimCallers.set(key, { auth, until: Date.now() + CLAIM_CALLER_TTL_MS });
+  }
+  return auth;
+}
+
+/**
+ * A claim refused by its own statement: the caller is forgotten and looked up again, which throws the
+ * 401 or 403 a key no longer admitted gets. Returns when the key is still good (the worker is unknown).
+ */
+export async function authenticateAfresh(c: Context<AppEnv>): Promise<void> {
+  const token = bearerToken(c.req.header('Authorization'));
+  const { workspaceId } = c.get('auth');
+  claimCallers.delete(await claimCallerKey(token, workspaceId));
+  await resolveCaller(c.env, token, workspaceId);
+}
+
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
   const ticket = !c.req.header('Authorization') && c.req.path.endsWith('/logs/stream') ? c.req.query('ticket') : undefined;
   if (ticket) {
@@ -132,7 +167,8 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   } catch {
     waitUntil = undefined;
   }
-  c.set('auth', await resolveCaller(c.env, token, workspaceId, waitUntil));
+  const claiming = !stream && c.req.method === 'POST' && c.req.path === CLAIM_PATH;
+  c.set('auth', await (claiming ? claimCaller : resolveCaller)(c.env, token, workspaceId, waitUntil));
   await next();
 });
 

@@ -9,6 +9,10 @@ export type KeyRole = (typeof keyRoles)[number];
 /** What a request acts as: a member role, or `worker`, which may use only the worker endpoints. */
 export type EffectiveRole = KeyRole;
 
+/** The bootstrap admin key (`ORCH_DEFAULT_ADMIN_KEY`) acts as this key id, for this user. */
+export const BOOTSTRAP_KEY_ID = 'default';
+export const BOOTSTRAP_USER_ID = 'admin';
+
 const rank: Record<MemberRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 
 /** A key never grants more than its owner's membership: the weaker of the two applies. */

@@ -1,5 +1,5 @@
 // Resolves an API key hash (or the bootstrap admin) to its user and membership in one workspace.
-import type { KeyRole, MemberRole } from '../auth/roles.ts';
+import { BOOTSTRAP_KEY_ID, BOOTSTRAP_USER_ID, type KeyRole, type MemberRole } from '../auth/roles.ts';
 
 export interface CallerRow {
   keyId: string;
@@ -41,6 +41,24 @@ export async function findCallerByKeyHash(d1: D1Database, keyHash: string, works
 /** The same by key id: for re-checking, while a stream stays open, that the key that opened it still may. */
 export async function findCallerByKeyId(d1: D1Database, keyId: string, workspaceId: string): Promise<CallerRow | null> {
   return fromRaw(await d1.prepare(`${CALLER} WHERE k.id = ?2`).bind(workspaceId, keyId).first<RawCaller>());
+}
+
+/**
+ * SQL that is true while the key `key` (an id, or the bootstrap key's) may still take work off
+ * `workspace`'s queue: what `admitCaller` and the worker endpoints' role check decide, as a condition a
+ * claim carries, so a key revoked or unseated is refused in the same transaction that would have
+ * handed it runs. `key` and `workspace` are the statement's placeholders for them.
+ */
+export function keyMayTakeWork(key: string, workspace: string): string {
+  return `(
+    (${key} = '${BOOTSTRAP_KEY_ID}' AND EXISTS (SELECT 1 FROM workspace_members WHERE user_id = '${BOOTSTRAP_USER_ID}' AND workspace_id = ${workspace}))
+    OR EXISTS (
+      SELECT 1 FROM api_keys k
+       WHERE k.id = ${key} AND k.role = 'worker' AND k.revoked_at IS NULL
+         AND EXISTS (SELECT 1 FROM workspace_members m WHERE m.user_id = k.user_id AND m.workspace_id = ${workspace})
+         AND EXISTS (SELECT 1 FROM workspace_members c WHERE c.user_id = k.created_by AND c.workspace_id = k.workspace_id AND c.role IN ('owner', 'admin'))
+         AND (k.workspace_only = 0 OR k.workspace_id = ${workspace}
+              OR EXISTS (SELECT 1 FROM workspaces w WHERE w.id = ${workspace} AND w.created_by_key = k.id))))`;
 }
 
 export async function findMemberRole(d1: D1Database, userId: string, workspaceId: string): Promise<MemberRole | null> {

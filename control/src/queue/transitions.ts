@@ -9,6 +9,7 @@ import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.
 import { heartbeatSeconds, pickupSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
 import { retries, retryDelaySeconds, type RetryPolicy } from '../contract/retry.ts';
 import { openDb } from '../db/client.ts';
+import { keyMayTakeWork } from '../db/findCaller.ts';
 import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
 import type { Env } from '../env.ts';
@@ -192,6 +193,10 @@ export interface ClaimRequest {
   fencing: 'token' | 'worker';
 }
 
+/**
+ * `known: false`: the worker is not one this key registered in this workspace, or the key may no
+ * longer take work there (revoked, or its maker no longer an admin): the claim checks both itself.
+ */
 export type ClaimResult = { known: false } | { known: true; runs: RunRow[] };
 
 // A run is eligible when every one of its required labels is among the worker's labels (subset
@@ -246,7 +251,7 @@ UPDATE job_runs
               <= (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2)
         ORDER BY ranked.priority DESC, ranked.created_at, ranked.rid
         LIMIT ?3)
-   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?6)
+   AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?6) AND ${keyMayTakeWork('?6', '?2')}
 RETURNING *, rowid AS queue_position`;
 
 const RECORD_ATTEMPTS = `
@@ -257,7 +262,7 @@ SELECT lower(hex(randomblob(6))), id, attempt, worker_id, lease_token, ${NOW}
 // A claim is also a sign of life, so an idle worker needs no separate heartbeat.
 const TOUCH_WORKER = `
 UPDATE workers SET last_heartbeat = ${NOW}, updated_at = ${NOW}, ${WORKER_STATE}
- WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3`;
+ WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?3 AND ${keyMayTakeWork('?3', '?2')}`;
 
 /**
  * Claims up to `max` queued runs for one worker in one atomic batch, recording each claim as an attempt

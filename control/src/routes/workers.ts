@@ -26,6 +26,7 @@ import {
   WorkerSignalsQuery,
   WorkerStartResult,
 } from '../contract/worker.ts';
+import { authenticateAfresh } from '../auth/authenticate.ts';
 import { loadConfig } from '../config.ts';
 import { secretsForRuns } from '../db/claimCredentials.ts';
 import { openDb } from '../db/client.ts';
@@ -185,7 +186,11 @@ export const workerRoutes = createRouter()
       const { workspaceId, keyId } = c.get('auth');
       const { leaseSeconds } = await loadConfig(c.env);
       const result = await claimThroughDispatcher(c, { workspaceId, keyId, workerId: body.worker_id, max: body.max_runs, fencing: 'token' }, body.wait_seconds * 1000);
-      if (!result.known) throw workerUnknown();
+      if (!result.known) {
+        // The claim refuses a key no longer admitted as well as a worker not its own; tell which.
+        await authenticateAfresh(c);
+        throw workerUnknown();
+      }
       return c.json({ runs: await deliverClaims(c, workspaceId, result.runs), heartbeat_interval_seconds: heartbeatSeconds(leaseSeconds) }, 200);
     },
   )
