@@ -2,11 +2,13 @@
 // card that opens onto its output, the completion banner and the usage show; the run's artifact and
 // log download; a run is cancelled and re-run from its page; #L links land on their line; follow
 // pauses when you scroll up; search steps from hit to hit; a socket that drops mid-run loses no line
-// and repeats none. Against the real control plane, a real worker and goose.
+// and repeats none; a log longer than the viewer holds says how many earlier lines it let go, reads
+// them back on request, and reads back to a linked line no longer held. Against the real control
+// plane, a real worker and goose.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startBrowserStack, type BrowserStack } from './harness.ts';
+import { ADMIN_KEY, startBrowserStack, type BrowserStack } from './harness.ts';
 
 let b: BrowserStack;
 /** The goose run the first test watches, for the tests after it. */
@@ -262,6 +264,152 @@ describe('the run page', () => {
     expect(rerun).toMatchObject({ rerun_of: waiting.id, status: 'queued' });
     await b.stack.api('POST', `/runs/${rerunId}/cancel`);
     await page.getByRole('list', { name: 'Timeline' }).getByText('Cancelled', { exact: true }).waitFor({ timeout: 15_000 });
+    expect(b.pageErrors).toEqual([]);
+  });
+});
+
+/** More lines than the viewer holds (50,000 of them, let go of past 55,000). */
+const LONG_LOG = 56_000;
+/** Held once the whole log has been read: the newest 50,000. */
+const LONG_NOT_LOADED = LONG_LOG - 50_000;
+/** "Load earlier lines" reads this many at a time. */
+const EARLIER_PAGE = 5_000;
+
+/** The text of line `n` of the long log; `step-000042` is in line 42 only. */
+const stepText = (n: number) => `step-${String(n).padStart(6, '0')} compiling the long build`;
+
+/**
+ * A completed run with `count` lines, taken through the worker protocol by a stand-in worker that
+ * writes them in batches of a thousand (the most one batch may carry). The run needs a label only the
+ * stand-in has, so the goose worker leaves it alone.
+ */
+async function longRun(count: number): Promise<string> {
+  const { stack } = b;
+  const labels = { pool: 'long-log' };
+  const worker = await stack.api<{ id: string }>('POST', '/workers/register', { name: 'long-log-box', labels, concurrency: 1 });
+  const run = await stack.api<{ id: string }>('POST', '/runs', { name: 'Build everything', task_prompt: 'Build every module and report what failed.', required_labels: labels });
+  const { runs } = await stack.api<{ runs: { run_id: string; lease_token: string }[] }>('POST', '/workers/claim', { worker_id: worker.id, max_runs: 1, wait_seconds: 5 });
+  const lease = runs.find((r) => r.run_id === run.id);
+  if (!lease) throw new Error(`the stand-in worker did not get run ${run.id}`);
+  const asWorker = async <T>(path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${stack.base}/api/v1/workers/runs/${run.id}/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json', 'x-lease-token': lease.lease_token },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${path} → ${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  await asWorker('start');
+  let last = 0;
+  for (let from = 1; from <= count; from += 1_000) {
+    const lines = Array.from({ length: Math.min(1_000, count - from + 1) }, (_, i) => ({ stream: 'stdout', line: stepText(from + i), sequence: from + i }));
+    last = (await asWorker<{ last_sequence: number }>('logs', { lines })).last_sequence;
+  }
+  // The hub numbers the lines itself: with no note of its own in between, they keep the worker's numbers.
+  if (last !== count) throw new Error(`the log ends at line ${last}, not ${count}`);
+  await asWorker('complete', { status: 'completed', result: 'Built every module.', exit_code: 0 });
+  return run.id;
+}
+
+describe('a log longer than the viewer holds', () => {
+  let longRunId: string;
+
+  beforeAll(async () => {
+    longRunId = await longRun(LONG_LOG);
+  });
+
+  /** A signed-in page on the long run (at `hash`), once its whole stored log has been read. */
+  async function openLongRun(hash = ''): Promise<Page> {
+    const page = await signedIn({ width: 1024, height: 800 });
+    await b.open(page, `/runs/${longRunId}${hash}`);
+    await page.getByRole('heading', { level: 1, name: 'Build everything' }).waitFor();
+    await expect.poll(() => streamState(page).textContent(), { timeout: 30_000 }).toBe('Complete');
+    return page;
+  }
+
+  /** The row at the top that stands for the lines not held, saying how many. */
+  const notLoaded = (page: Page, count: number) => page.getByText(`${count.toLocaleString('en-US')} earlier lines not loaded (the download has the whole log).`, { exact: true });
+
+  /** Waits for `line`'s link to be marked as the linked line and to lie inside the log's box. */
+  async function markedInView(page: Page, line: number): Promise<void> {
+    const link = page.getByRole('link', { name: `Line ${line}`, exact: true });
+    await link.waitFor();
+    await expect.poll(() => link.getAttribute('aria-current')).toBe('location');
+    const inView = () =>
+      link.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const frame = el.closest('[role="region"]')!.getBoundingClientRect();
+        return box.top >= frame.top && box.bottom <= frame.bottom;
+      });
+    await expect.poll(inView).toBe(true);
+  }
+
+  it('says how many earlier lines are not loaded, and loads them back a page at a time', async () => {
+    const page = await openLongRun();
+    const log = page.getByRole('region', { name: 'Log entries' });
+    await notLoaded(page, LONG_NOT_LOADED).waitFor();
+    await page.getByText(`the newest 50,000 of ${LONG_LOG.toLocaleString('en-US')} lines loaded`).waitFor();
+    // The newest line is there; an early one is not, and the search says where to look for it.
+    await log.getByText(stepText(LONG_LOG), { exact: true }).waitFor();
+    const search = page.getByLabel('Search the log');
+    const hits = page.getByRole('group', { name: 'Search hits' });
+    await search.fill('step-000042');
+    await hits.getByText('0 hits', { exact: true }).waitFor();
+    await page.getByText(`(in the loaded lines: ${LONG_NOT_LOADED.toLocaleString('en-US')} earlier lines are not loaded)`).waitFor();
+    await search.fill('');
+    await hits.waitFor({ state: 'detached' });
+
+    // A page back: the count drops by a page, the line that was the oldest stays in view with the
+    // lines just read above it, and follow is off so they are kept.
+    const load = page.getByRole('button', { name: 'Load earlier lines' });
+    await load.click();
+    await notLoaded(page, LONG_NOT_LOADED - EARLIER_PAGE).waitFor();
+    const oldest = LONG_NOT_LOADED + 1;
+    await expect.poll(() => log.getByRole('link', { name: `Line ${oldest}`, exact: true }).isVisible()).toBe(true);
+    await log.getByText(stepText(oldest - 1), { exact: true }).waitFor();
+    await expect(page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe('false');
+
+    // The rest: the top row goes, and an early line is found by the search and the log's first line
+    // is at its top.
+    await load.click();
+    await load.waitFor({ state: 'detached' });
+    await expect(page.getByText(/earlier lines? not loaded/).count()).resolves.toBe(0);
+    await page.getByText(new RegExp(`^Complete · ${LONG_LOG.toLocaleString('en-US')} lines$`)).waitFor();
+    await search.fill('step-000042');
+    await search.press('Enter');
+    await hits.getByText('1 of 1', { exact: true }).waitFor();
+    await log.getByText(stepText(42), { exact: true }).waitFor();
+    await search.fill('');
+    await log.press('Home');
+    await expect.poll(() => log.getByText(stepText(1), { exact: true }).isVisible()).toBe(true);
+    await b.expectAccessible(page, 'run page, a long log loaded back to its first line');
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('opens at a #L link to an early line, and reads back to a linked line no longer held', async () => {
+    // Opened at the link, the line is brought into view and marked, and stays so while the lines
+    // after it (more than the viewer holds while following) arrive.
+    const linked = await openLongRun('#L2000');
+    await markedInView(linked, 2000);
+    await linked.getByRole('region', { name: 'Log entries' }).getByText(stepText(2000), { exact: true }).waitFor();
+    await expect(linked.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    await linked.close();
+
+    // A page that has let the early lines go: a link to one of them (typed into the address bar)
+    // reads back to it, with a hundred lines before it, then shows and marks it.
+    const page = await openLongRun();
+    await notLoaded(page, LONG_NOT_LOADED).waitFor();
+    const target = 3_000;
+    const readBack = page.waitForRequest((r) => {
+      const url = new URL(r.url());
+      return url.pathname.endsWith(`/runs/${longRunId}/logs`) && url.searchParams.get('after') === String(target - 101);
+    });
+    await page.goto(`/runs/${longRunId}#L${target}`);
+    await readBack;
+    await markedInView(page, target);
+    await page.getByRole('region', { name: 'Log entries' }).getByText(stepText(target), { exact: true }).waitFor();
+    await notLoaded(page, target - 101).waitFor();
     expect(b.pageErrors).toEqual([]);
   });
 });
