@@ -1,11 +1,11 @@
 // Dispatch figures: pickup latency (run created → claimed by an idle long-polling worker) p50/p99, and
 // claim throughput (runs/s) with 8 concurrent claimers draining a queue — through the API, through the
 // Dispatcher alone (bench/parts-entry.ts), and through bench/claim-baseline.ts, a Worker that runs only
-// the claim statement, served by the same runtime on the same D1 database. Usage: node bench/dispatch.ts
+// the claim statement, served by the same runtime on the same D1 database. Usage: node bench/dispatch.ts [rounds]
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
 
-async function register(base: string, name: string) {
-  return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 } })).id as string;
+async function register(base: string, name: string, workspace = 'default') {
+  return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 }, headers: { 'X-Workspace-ID': workspace } })).id as string;
 }
 
 async function pickup(base: string, samples: number): Promise<number[]> {
@@ -23,9 +23,9 @@ async function pickup(base: string, samples: number): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-async function queueRuns(base: string, runs: number, prefix: string): Promise<void> {
+async function queueRuns(base: string, runs: number, prefix: string, workspace: string): Promise<void> {
   for (let i = 0; i < runs; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, runs - i) }, (_, j) => api(base, '/runs', { body: { task_prompt: `${prefix} ${i + j}` } })));
+    await Promise.all(Array.from({ length: Math.min(50, runs - i) }, (_, j) => api(base, '/runs', { body: { task_prompt: `${prefix} ${i + j}` }, headers: { 'X-Workspace-ID': workspace } })));
   }
 }
 
@@ -35,10 +35,14 @@ interface Drain {
   duplicates: number;
 }
 
-/** Queues `runs` runs, then `claimers` workers claim one run per request until the queue is empty. */
-async function drain(cp: ControlPlane, claim: (worker: string) => Promise<string[]>, round: string): Promise<Drain> {
-  await queueRuns(cp.base, RUNS, round);
-  const workers = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => register(cp.base, `${round}-${i}`)));
+/**
+ * Queues `runs` runs in a workspace of their own, then `claimers` new workers claim one run per request
+ * until the queue is empty. Each drain starts as the first did: an empty queue, workers holding nothing.
+ */
+async function drain(cp: ControlPlane, claim: (worker: string, workspace: string) => Promise<string[]>, round: string): Promise<Drain> {
+  const workspace = (await api(cp.base, '/workspaces', { body: { name: `bench ${round}`, slug: `bench-${round}` } })).id as string;
+  await queueRuns(cp.base, RUNS, round, workspace);
+  const workers = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => register(cp.base, `${round}-${i}`, workspace)));
   const seen = new Set<string>();
   let duplicates = 0;
   const cpu = cp.cpuMs();
@@ -46,7 +50,7 @@ async function drain(cp: ControlPlane, claim: (worker: string) => Promise<string
   await Promise.all(
     workers.map(async (worker) => {
       for (;;) {
-        const got = await claim(worker);
+        const got = await claim(worker, workspace);
         if (got.length === 0) return;
         for (const id of got) (seen.has(id) ? duplicates++ : seen.add(id));
       }
@@ -71,13 +75,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const LEASE_SECONDS = 3600;
 const RUNS = 400;
 const CLAIMERS = 8;
-const ROUNDS = 3;
+const ROUNDS = Number(process.argv[2] ?? 5);
 
 const cp = await startControlPlane({ entry: 'bench/parts-entry.ts', claimBaseline: true, vars: { ORCH_LEASE_SECONDS: String(LEASE_SECONDS) } });
 const paths = {
-  'the API (POST /workers/claim)': async (worker: string) => runIds((await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 } })).runs),
-  'Dispatcher.claim() alone': async (worker: string) => runIds((await post(`${cp.base}/api/__bench/claim-via-dispatcher`, { worker_id: worker, lease_seconds: LEASE_SECONDS })).runs),
-  'the claim-only Worker': async (worker: string) => runIds((await post(cp.claimBaseline!, { worker_id: worker, lease_seconds: LEASE_SECONDS })).runs),
+  'the API (POST /workers/claim)': async (worker: string, workspace: string) =>
+    runIds((await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 }, headers: { 'X-Workspace-ID': workspace } })).runs),
+  'Dispatcher.claim() alone': async (worker: string, workspace: string) =>
+    runIds((await post(`${cp.base}/api/__bench/claim-via-dispatcher`, { worker_id: worker, workspace_id: workspace, lease_seconds: LEASE_SECONDS })).runs),
+  'the claim-only Worker': async (worker: string, workspace: string) =>
+    runIds((await post(cp.claimBaseline!, { worker_id: worker, workspace_id: workspace, lease_seconds: LEASE_SECONDS })).runs),
 };
 try {
   console.log(`machine: ${machine()}`);
@@ -99,6 +106,10 @@ try {
     const duplicates = drains.reduce((n, d) => n + d.duplicates, 0);
     console.log(`  ${name.padEnd(31)} ${Math.round(rate).toString().padStart(4)} runs/s (${((100 * rate) / baseline).toFixed(0).padStart(3)} % of the claim-only Worker), runtime CPU ${cpu.toFixed(1)} ms per claim, duplicates ${duplicates}`);
   }
+  // Each round's paths ran one after the other, so a round's ratio is least touched by the machine's
+  // other load drifting between rounds.
+  const paired = (name: string) => median(results.get(name)!.map((d, i) => d.perSecond / results.get('the claim-only Worker')![i]!.perSecond));
+  console.log(`median of the rounds' own ratios: the API ${(100 * paired('the API (POST /workers/claim)')).toFixed(0)} %, Dispatcher.claim() alone ${(100 * paired('Dispatcher.claim() alone')).toFixed(0)} % of the claim-only Worker`);
 
   // What telling each claimed run's new RunHub would cost (claims used to; viewers now learn 'assigned' from the hub's own reading of D1).
   const price = async (part: string) => {

@@ -5,6 +5,7 @@ import worker, { Dispatcher, RunHub, Scheduler, WebhookSender, WorkspaceFeed } f
 import type { Env } from '../control/src/env.ts';
 import { findMemberRole } from '../control/src/db/findCaller.ts';
 import type { ClaimResult } from '../control/src/queue/transitions.ts';
+import { dispatcherFor } from '../control/src/queue/notify.ts';
 
 const dispatcher = (env: Env) => env.DISPATCHER.get(env.DISPATCHER.idFromName('default'));
 let hubs = 0;
@@ -21,10 +22,9 @@ const parts: Record<string, (env: Env, request: Request) => Promise<unknown>> = 
   dispatcher: (env) => dispatcher(env).workAvailable(),
   // A claim as the API makes it, without the HTTP API around it: no authentication, no validation, no RunHub.
   'claim-via-dispatcher': async (env, request) => {
-    const { worker_id, lease_seconds } = (await request.json()) as { worker_id: string; lease_seconds: number };
-    void lease_seconds;
+    const { worker_id, workspace_id } = (await request.json()) as { worker_id: string; workspace_id: string };
     // RPC types can't express rows with JSON columns; structured clone carries them as they are.
-    const result = (await dispatcher(env).claim({ workspaceId: 'default', workerId: worker_id, keyId: 'default', max: 1, fencing: 'token' }, 0)) as ClaimResult;
+    const result = (await dispatcherFor(env, workspace_id).claim({ workspaceId: workspace_id, workerId: worker_id, keyId: 'default', max: 1, fencing: 'token' }, 0)) as ClaimResult;
     return { runs: result.known ? result.runs.map((r) => ({ run_id: r.id })) : [] };
   },
   // What a claim tells each claimed run's RunHub, here always a hub that does not exist yet.

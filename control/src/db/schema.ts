@@ -166,6 +166,8 @@ export const jobRuns = sqliteTable(
     index('ix_job_runs_workspace_completed').on(t.workspaceId, t.completedAt),
     // A job's concurrency limit counts its held runs.
     index('ix_job_runs_job_status').on(t.jobDefinitionId, t.status),
+    // Claims, heartbeats and the fleet view ask for the runs one worker holds.
+    index('ix_job_runs_worker_status').on(t.workerId, t.status),
   ],
 );
 
