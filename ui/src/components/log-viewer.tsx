@@ -32,6 +32,8 @@ const READING_CAP = 4 * DEFAULT_CAP;
  * takes at most a fifth of the main thread, and no less often than every MAX_REDRAW_MS.
  */
 const REDRAW_MS = 100;
+/** How long a linked row is scrolled to before giving up. */
+const SCROLL_TO_ROW_MS = 5_000;
 const MAX_REDRAW_MS = 500;
 const DRAW_SHARE = 5;
 const STATE_TEXT: Record<StreamState, string> = {
@@ -412,17 +414,26 @@ function LogList(props: LogListProps) {
   }, [props.follow, props.rows, props.version, total]);
 
   // A linked row: its page first, then the row itself once its page is drawn.
+  // Pages not drawn yet are placed by estimate, so the first scroll may land beside the page; it is
+  // asked again every few frames, for a while, until the row is there (a busy machine draws slowly).
   useEffect(() => {
     if (!props.scrollRow) return;
     const row = props.scrollRow.row;
-    virtualizer.scrollToIndex(Math.floor(row / perPage), { align: 'start' });
+    const toPage = () => virtualizer.scrollToIndex(Math.floor(row / perPage), { align: 'start' });
+    toPage();
+    const until = performance.now() + SCROLL_TO_ROW_MS;
     let tries = 0;
+    let frame = 0;
     const settle = () => {
       const el = scroller.current?.querySelector(`[data-row="${row}"]`);
       if (el) el.scrollIntoView({ block: 'center' });
-      else if (++tries < 20) requestAnimationFrame(settle);
+      else if (performance.now() < until) {
+        if (++tries % 10 === 0) toPage();
+        frame = requestAnimationFrame(settle);
+      }
     };
-    requestAnimationFrame(settle);
+    frame = requestAnimationFrame(settle);
+    return () => cancelAnimationFrame(frame);
   }, [props.scrollRow]);
 
   // Only the reader's own scrolling pauses follow; reaching the end again resumes it.

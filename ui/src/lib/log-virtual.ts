@@ -2,7 +2,7 @@
 // the visible range or the measured sizes change (the wiring of @tanstack/react-virtual, less the
 // renders that would draw the same rows again).
 import { useLayoutEffect, useReducer, useRef } from 'preact/hooks';
-import { elementScroll, measureElement, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
+import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 
 export interface VirtualListOptions {
   count: number;
@@ -14,6 +14,18 @@ export interface VirtualListOptions {
   scrollMargin?: number;
 }
 
+/**
+ * An item's size as its ResizeObserver reports it, once layout is done, for every new item at once.
+ * While an item is being drawn (no report yet) its last known size or its estimate stands in: reading
+ * its height there would force a layout for each new item of a draw.
+ */
+function observedSize(element: HTMLDivElement, entry: ResizeObserverEntry | undefined, v: Virtualizer<HTMLDivElement, HTMLDivElement>): number {
+  const box = entry?.borderBoxSize?.[0];
+  if (box) return Math.round(box.blockSize);
+  const index = v.indexFromElement(element);
+  return v.itemSizeCache.get(v.options.getItemKey(index)) ?? v.options.estimateSize(index);
+}
+
 export function useVirtualizer(options: VirtualListOptions): Virtualizer<HTMLDivElement, HTMLDivElement> {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   // What the last render drew: a change that leaves it as it was (the end of a scroll, a scroll within
@@ -23,7 +35,7 @@ export function useVirtualizer(options: VirtualListOptions): Virtualizer<HTMLDiv
     observeElementRect,
     observeElementOffset,
     scrollToFn: elementScroll,
-    measureElement,
+    measureElement: observedSize,
     overscan: 8,
     ...options,
     onChange: (v: Virtualizer<HTMLDivElement, HTMLDivElement>) => {
