@@ -404,13 +404,20 @@ function LogList(props: LogListProps) {
     overscan: props.follow ? 0 : 1,
   });
 
+  // Only the reader's own scrolling pauses follow; reaching the end again resumes it.
+  const lastInput = useRef(0);
+  const lastTop = useRef(0);
+
   // Follow: after every change, the end of the log is in view. The rows are chosen for where the
   // scroll will be, so the scroll that follows finds nothing new to draw.
   const total = virtualizer.getTotalSize();
   if (props.follow && props.rows > 0) virtualizer.scrollOffset = Math.max(0, margin + total - (virtualizer.scrollRect?.height ?? 0));
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (props.follow && el && props.rows > 0) el.scrollTop = el.scrollHeight;
+    if (!props.follow || !el || props.rows === 0) return;
+    el.scrollTop = el.scrollHeight;
+    // Its scroll event may come in one with the reader's next scroll; this is where that one starts.
+    lastTop.current = el.scrollTop;
   }, [props.follow, props.rows, props.version, total]);
 
   // A linked row: its page first, then the row itself once its page is drawn.
@@ -436,9 +443,6 @@ function LogList(props: LogListProps) {
     return () => cancelAnimationFrame(frame);
   }, [props.scrollRow]);
 
-  // Only the reader's own scrolling pauses follow; reaching the end again resumes it.
-  const lastInput = useRef(0);
-  const lastTop = useRef(0);
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
@@ -449,6 +453,11 @@ function LogList(props: LogListProps) {
     lastTop.current = el.scrollTop;
   };
   const input = () => (lastInput.current = performance.now());
+  // A wheel turned upwards pauses follow at once, whenever its scroll is drawn.
+  const onWheel = (e: WheelEvent) => {
+    input();
+    if (e.deltaY < 0 && props.follow && (scroller.current?.scrollTop ?? 0) > 0) props.onFollow(false);
+  };
 
   const items = virtualizer.getVirtualItems();
   return (
@@ -460,7 +469,7 @@ function LogList(props: LogListProps) {
         aria-label={raw ? 'Log lines' : 'Log entries'}
         tabIndex={0}
         onScroll={onScroll}
-        onWheel={input}
+        onWheel={onWheel}
         onTouchStart={input}
         onPointerDown={input}
         onKeyDown={input}
