@@ -32,8 +32,8 @@ const READING_CAP = 4 * DEFAULT_CAP;
  * takes at most a fifth of the main thread, and no less often than every MAX_REDRAW_MS.
  */
 const REDRAW_MS = 100;
-/** How long a linked row is scrolled to before giving up. */
-const SCROLL_TO_ROW_MS = 5_000;
+/** How long a linked row is scrolled to, at most, while its page is not drawn (unless the reader scrolls). */
+const SCROLL_TO_ROW_MS = 30_000;
 const MAX_REDRAW_MS = 500;
 const DRAW_SHARE = 5;
 const STATE_TEXT: Record<StreamState, string> = {
@@ -70,7 +70,8 @@ export function LogViewer(props: LogViewerProps) {
     const sequence = lineFromHash(location.hash);
     return sequence === null ? null : { sequence, nonce: 0, link: true };
   });
-  const [hit, setHit] = useState<number | null>(null);
+  // The current search hit belongs to the filter and view it was found in; any other has none yet.
+  const [hitAt, setHitAt] = useState<{ row: number; filter: LogFilter; view: View } | null>(null);
   const [earlier, setEarlier] = useState<{ loading: boolean; error?: string }>({ loading: false });
   const loadingEarlier = useRef(false);
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
@@ -78,9 +79,9 @@ export function LogViewer(props: LogViewerProps) {
   const onStatus = useRef(props.onStatus);
   onStatus.current = props.onStatus;
 
-  // New lines are drawn in a frame of their own, at most once every REDRAW_MS.
+  // New lines are drawn at most once every REDRAW_MS, in a task of their own: the rows are built
+  // there, and laid out by the frame that follows (see LogList's follow).
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const frame = useRef(0);
   const lastDraw = useRef(0);
   const drawGap = useRef(REDRAW_MS);
   const drawing = useRef(false);
@@ -88,12 +89,10 @@ export function LogViewer(props: LogViewerProps) {
     if (pending.current !== undefined) return;
     pending.current = setTimeout(
       () => {
-        frame.current = requestAnimationFrame(() => {
-          pending.current = undefined;
-          lastDraw.current = performance.now();
-          drawing.current = true;
-          setVersion(model.version);
-        });
+        pending.current = undefined;
+        lastDraw.current = performance.now();
+        drawing.current = true;
+        setVersion(model.version);
       },
       Math.max(0, lastDraw.current + drawGap.current - performance.now()),
     );
@@ -104,13 +103,7 @@ export function LogViewer(props: LogViewerProps) {
     drawing.current = false;
     drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * (performance.now() - lastDraw.current)));
   }, [version]);
-  useEffect(
-    () => () => {
-      clearTimeout(pending.current);
-      cancelAnimationFrame(frame.current);
-    },
-    [],
-  );
+  useEffect(() => () => clearTimeout(pending.current), []);
   // Following holds the newest lines only; reading keeps what was loaded, within a larger bound.
   useEffect(() => {
     model.cap = follow ? DEFAULT_CAP : Math.max(model.cap, READING_CAP);
@@ -161,7 +154,7 @@ export function LogViewer(props: LogViewerProps) {
     return matches.current.indices;
   }, [filtering, filter, view, version, model]);
   const rows = indices ? indices.length : count;
-  useEffect(() => setHit(null), [filter, view]);
+  const hit = hitAt && hitAt.filter === filter && hitAt.view === view ? hitAt.row : null;
 
   // Reads the lines from `until` up to the oldest held, and keeps them while you read.
   const read = props.readLines ?? ((after: number, limit: number) => readRunLog(props.runId, after, limit));
@@ -215,7 +208,7 @@ export function LogViewer(props: LogViewerProps) {
 
   // Search hits, one after another (wrapping round): the current one is brought into view and marked.
   const goToHit = (row: number) => {
-    setHit(row);
+    setHitAt({ row, filter, view });
     setFollow(false);
     setScrollRow({ row, nonce: Date.now() });
   };
@@ -412,29 +405,36 @@ function LogList(props: LogListProps) {
   // scroll will be, so the scroll that follows finds nothing new to draw.
   const total = virtualizer.getTotalSize();
   if (props.follow && props.rows > 0) virtualizer.scrollOffset = Math.max(0, margin + total - (virtualizer.scrollRect?.height ?? 0));
+  // The scroll waits for the frame: made at once, it would lay the new rows out in the task that
+  // built them, and the two together make one long task where the frame would lay them out anyway.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!props.follow || !el || props.rows === 0) return;
-    el.scrollTop = el.scrollHeight;
-    // Its scroll event may come in one with the reader's next scroll; this is where that one starts.
-    lastTop.current = el.scrollTop;
+    const frame = requestAnimationFrame(() => {
+      el.scrollTop = el.scrollHeight;
+      // Its scroll event may come in one with the reader's next scroll; this is where that one starts.
+      lastTop.current = el.scrollTop;
+    });
+    return () => cancelAnimationFrame(frame);
   }, [props.follow, props.rows, props.version, total]);
 
   // A linked row: its page first, then the row itself once its page is drawn.
   // Pages not drawn yet are placed by estimate, so the first scroll may land beside the page; it is
-  // asked again every few frames, for a while, until the row is there (a busy machine draws slowly).
+  // asked again every few frames until the row is there or the reader scrolls (a busy machine draws slowly).
   useEffect(() => {
     if (!props.scrollRow) return;
     const row = props.scrollRow.row;
     const toPage = () => virtualizer.scrollToIndex(Math.floor(row / perPage), { align: 'start' });
     toPage();
-    const until = performance.now() + SCROLL_TO_ROW_MS;
+    const asked = performance.now();
+    const until = asked + SCROLL_TO_ROW_MS;
     let tries = 0;
     let frame = 0;
     const settle = () => {
       const el = scroller.current?.querySelector(`[data-row="${row}"]`);
       if (el) el.scrollIntoView({ block: 'center' });
-      else if (performance.now() < until) {
+      // Until the reader scrolls elsewhere: a page busy reading a long log may draw few frames.
+      else if (performance.now() < until && lastInput.current < asked) {
         if (++tries % 10 === 0) toPage();
         frame = requestAnimationFrame(settle);
       }
@@ -448,15 +448,18 @@ function LogList(props: LogListProps) {
     if (!el) return;
     const fromEnd = el.scrollHeight - el.scrollTop - el.clientHeight;
     if (fromEnd <= 4) {
-      if (!props.follow && performance.now() - lastInput.current < 1_000) props.onFollow(true);
+      // Moved down to the end, not a scroll of follow's own seen late.
+      if (!props.follow && el.scrollTop > lastTop.current + 1 && performance.now() - lastInput.current < 1_000) props.onFollow(true);
     } else if (props.follow && el.scrollTop < lastTop.current - 1 && performance.now() - lastInput.current < 1_000) props.onFollow(false);
     lastTop.current = el.scrollTop;
   };
   const input = () => (lastInput.current = performance.now());
-  // A wheel turned upwards pauses follow at once, whenever its scroll is drawn.
+  // A wheel turned upwards pauses follow at once, whenever its scroll is drawn (and even before
+  // follow's own scroll to rows just drawn has been made).
   const onWheel = (e: WheelEvent) => {
     input();
-    if (e.deltaY < 0 && props.follow && (scroller.current?.scrollTop ?? 0) > 0) props.onFollow(false);
+    const el = scroller.current;
+    if (e.deltaY < 0 && props.follow && el && el.scrollHeight > el.clientHeight) props.onFollow(false);
   };
 
   const items = virtualizer.getVirtualItems();
