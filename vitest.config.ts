@@ -39,9 +39,10 @@ export default defineConfig({
         test: { name: 'ui', include: ['ui/src/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
       },
       // The dashboard in a real browser (Debian's chromium through playwright-core) against a real
-      // control plane, workers and goose.
+      // control plane, workers and goose. A page on a busy machine may take seconds to catch up, so a
+      // polled expectation waits as long as a locator does (harness.ts), not one second.
       {
-        test: { name: 'browser', include: ['ui/test/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000 },
+        test: { name: 'browser', include: ['ui/test/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000, expect: { poll: { timeout: 15_000 } } },
       },
       // Node-side tests, among them the worker's and the command line's against a real stack.
       {

@@ -123,7 +123,7 @@ describe('flightctl follows runs', { timeout: 120_000 }, () => {
   it('loses no line and repeats none when the connection drops mid-follow', async () => {
     const proxy = await startProxy({ host: '127.0.0.1', port: Number(new URL(stack.base).port) });
     try {
-      stack.model.script = { command: 'echo before-the-drop && sleep 3 && echo after-the-drop-1 && echo after-the-drop-2', finalText: 'Finished after the drop.' };
+      stack.model.script = { command: 'echo before-the-drop && sleep 8 && echo after-the-drop-1 && echo after-the-drop-2', finalText: 'Finished after the drop.' };
       const following = startCli(['--url', proxy.url, 'run', 'Print, wait, print.', ...scripted(), '--follow', '--raw'], { env });
       await waitForOutput(following, '▸ shell');
       await proxy.cut();

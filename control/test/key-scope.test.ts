@@ -95,6 +95,8 @@ describe('worker identity', () => {
 // A claim skips the key's lookup while the same caller claimed within the last minute: these prove the
 // claim's own statement refuses a key the moment it stops being good, with runs waiting.
 describe('a worker key that claimed a moment ago', () => {
+  const runsOf = async (response: Response) => ((await response.json()) as { runs: { run_id: string }[] }).runs;
+
   async function fleet() {
     const slug = unique('fleet');
     const ws = (await callJson<{ id: string }>('/workspaces', { body: { name: slug, slug } }, 201)).id;
@@ -104,7 +106,7 @@ describe('a worker key that claimed a moment ago', () => {
     const claim = (wait_seconds = 0) => call('/workers/claim', { key: key.key, workspace: ws, body: { worker_id: workerId, wait_seconds } });
     const queue = async () => (await callJson<{ id: string }>('/runs', { workspace: ws, body: { task_prompt: 'waiting' } }, 201)).id;
     const statusOf = async (runId: string) => (await callJson<{ status: string }>(`/runs/${runId}`, { workspace: ws }, 200)).status;
-    expect((await (await claim()).json()).runs).toEqual([]);
+    expect(await runsOf(await claim())).toEqual([]);
     return { ws, admin, key, claim, queue, statusOf };
   }
 
@@ -124,7 +126,7 @@ describe('a worker key that claimed a moment ago', () => {
     expect(await statusOf(run)).toBe('queued');
 
     await callJson(`/workspaces/${ws}/members/${admin.userId}`, { method: 'PUT', workspace: ws, body: { role: 'admin' } }, 200);
-    expect((await (await claim()).json()).runs.map((r: { run_id: string }) => r.run_id)).toEqual([run]);
+    expect((await runsOf(await claim())).map((r) => r.run_id)).toEqual([run]);
   });
 
   it('takes nothing when the key is revoked while its claim waits for work', async () => {

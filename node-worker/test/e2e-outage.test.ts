@@ -21,8 +21,9 @@ afterAll(async () => {
 describe('a worker killed while it waits for work', () => {
   it('gets the next run back in the queue within the pickup window, uncounted, and a live worker completes it as its first attempt', { timeout: 150_000 }, async () => {
     const idle = await stack.startWorker('idle');
-    // Its claim is parked in the control plane, waiting for work, when it dies.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Its claim is parked in the control plane, waiting for work, when it dies (a parked claim waits
+    // far longer than this).
+    await new Promise((r) => setTimeout(r, 5_000));
     idle.child.kill('SIGKILL');
     await idle.exited;
 

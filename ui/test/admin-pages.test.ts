@@ -49,11 +49,11 @@ describe('workers', () => {
     // A second worker appears without a reload, with its labels and slots.
     const leaving = await b.stack.startWorker('ui-worker-leaving', { ORCH_LABELS: 'pool=drain', ORCH_CONCURRENCY: '2' });
     const row = active.getByRole('row', { name: /ui-worker-leaving/ });
-    await row.getByRole('list', { name: 'Labels of ui-worker-leaving' }).getByText('pool=drain').waitFor({ timeout: 5_000 });
+    await row.getByRole('list', { name: 'Labels of ui-worker-leaving' }).getByText('pool=drain').waitFor();
     await expect(row.getByText('0 of 2').count()).resolves.toBe(1);
 
     // It holds a run that needs its label: the run shows in its row, linked, while it runs.
-    b.stack.model.script = { command: 'sleep 8', finalText: 'Slept.' };
+    b.stack.model.script = { command: 'sleep 15', finalText: 'Slept.' };
     const run = await b.stack.createGooseRun('worker-view', { labels: { pool: 'drain' } });
     const link = row.getByRole('link', { name: 'e2e worker-view' });
     await link.waitFor({ timeout: 15_000 });
@@ -64,11 +64,11 @@ describe('workers', () => {
 
     // Asked to stop, it drains: it finishes the run, then leaves the fleet.
     leaving.child.kill('SIGTERM');
-    await row.getByText('draining').first().waitFor({ timeout: 5_000 });
+    await row.getByText('draining').first().waitFor();
     await b.stack.followRun(run.id);
     await leaving.exited;
     const offline = page.getByText(/^Offline workers \(1\)$/);
-    await offline.waitFor({ timeout: 5_000 });
+    await offline.waitFor();
     await expect(row.count()).resolves.toBe(0);
     // Collapsed until asked for.
     await expect(page.getByRole('row', { name: /ui-worker-leaving/ }).isVisible()).resolves.toBe(false);
@@ -128,7 +128,7 @@ describe('credentials', () => {
     await rotate.getByRole('button', { name: 'Save new value' }).click();
     await page.getByRole('status').filter({ hasText: 'anthropic-api-key has its new value.' }).waitFor({ state: 'attached' });
     await expect
-      .poll(async () => (await b.stack.api<{ name: string; updated_at: string }[]>('GET', '/credentials')).find((c) => c.name === 'anthropic-api-key')!.updated_at, { timeout: 5_000 })
+      .poll(async () => (await b.stack.api<{ name: string; updated_at: string }[]>('GET', '/credentials')).find((c) => c.name === 'anthropic-api-key')!.updated_at)
       .not.toBe(before.updated_at);
 
     const html = await page.content();
@@ -164,13 +164,13 @@ describe('schedules', () => {
     await dialog.getByLabel('Cron expression').fill('30 6 * * MON');
     await dialog.getByText('At 06:30, only on Monday').waitFor();
     const instants = dialog.getByRole('list', { name: 'Next runs' }).getByRole('listitem');
-    await expect.poll(() => instants.allTextContents(), { timeout: 5_000 }).toHaveLength(5);
+    await expect.poll(() => instants.allTextContents()).toHaveLength(5);
     for (const text of await instants.allTextContents()) expect(text).toMatch(/Mon.*06:30/);
     // The instants are the zone's wall-clock times of what the API computed.
     const fromApi = await b.stack.api<{ next: string[] }>('GET', '/schedules/preview?cron=30%206%20*%20*%20MON&timezone=Europe/Stockholm&count=5');
     await expect(dialog.locator('time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')))).resolves.toEqual(fromApi.next);
     await dialog.getByLabel('Time zone').fill('America/New_York');
-    await expect.poll(async () => (await instants.allTextContents()).every((t) => /06:30/.test(t) && /(EST|EDT|GMT-[45])/.test(t)), { timeout: 5_000 }).toBe(true);
+    await expect.poll(async () => (await instants.allTextContents()).every((t) => /06:30/.test(t) && /(EST|EDT|GMT-[45])/.test(t))).toBe(true);
     await b.expectAccessible(page, 'new schedule dialog');
     await dialog.getByRole('button', { name: 'Create schedule' }).click();
 
@@ -182,12 +182,12 @@ describe('schedules', () => {
     await b.expectAccessible(page, 'schedules');
 
     await toggle.click();
-    await expect.poll(() => toggle.isChecked(), { timeout: 5_000 }).toBe(false);
-    await expect.poll(() => toggle.isEnabled(), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await expect.poll(() => toggle.isEnabled()).toBe(true);
     const [stored] = await b.stack.api<{ enabled: boolean; next_run_at: string | null }[]>('GET', '/schedules');
     expect(stored).toMatchObject({ enabled: false, next_run_at: null });
     await toggle.click();
-    await expect.poll(async () => (await b.stack.api<{ enabled: boolean }[]>('GET', '/schedules'))[0]?.enabled, { timeout: 5_000 }).toBe(true);
+    await expect.poll(async () => (await b.stack.api<{ enabled: boolean }[]>('GET', '/schedules'))[0]?.enabled).toBe(true);
 
     await row.getByRole('button', { name: 'Edit Weekly report' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit schedule Weekly report' });

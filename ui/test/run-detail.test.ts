@@ -7,7 +7,7 @@
 // plane, a real worker and goose.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ADMIN_KEY, startBrowserStack, type BrowserStack } from './harness.ts';
 
 let b: BrowserStack;
@@ -34,6 +34,15 @@ function streamState(page: Page) {
   return page.getByRole('status').filter({ hasText: /^(Live|Connecting|Reconnecting|Complete|Stream failed)/ });
 }
 
+/** Whether the element lies wholly inside the log's scrolling box. */
+function insideLogBox(element: Locator): Promise<boolean> {
+  return element.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const frame = el.closest('[role="region"]')!.getBoundingClientRect();
+    return box.top >= frame.top && box.bottom <= frame.bottom;
+  });
+}
+
 async function downloaded(page: Page, click: () => Promise<void>): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), click()]);
   return readFileSync((await file.path())!, 'utf8');
@@ -46,7 +55,7 @@ describe('the run page', () => {
       command: `echo ${marker} && seq 1 400 && printf 'report for ${marker}' > "$FLIGHT_CONTROL_ARTIFACTS_DIR/report.txt"`,
       finalText: `The command printed ${marker}.`,
       // Slow enough to open the page while the run is still going.
-      delayMs: 3_000,
+      delayMs: 5_000,
     };
     const created = await b.stack.createGooseRun(marker);
     watched = { id: created.id, marker };
@@ -101,22 +110,31 @@ describe('the run page', () => {
     await page.getByLabel('Search the log').fill('report for');
     await page.getByText(/\b1 of \d+ lines match/).waitFor();
     await page.getByLabel('Search the log').fill('');
+    await page.getByText(/lines match/).waitFor({ state: 'detached' });
     await page.getByLabel('Kind of line').selectOption({ label: 'Errors' });
     await raw.getByText('No lines match.').waitFor();
     await page.getByLabel('Kind of line').selectOption({ label: 'All kinds' });
 
     // At the end, follow is on; scrolling up pauses it and offers the way back.
     const jump = page.getByRole('button', { name: /Jump to latest/ });
+    const fromEnd = () => raw.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
     if (await jump.isVisible()) await jump.click();
+    await expect.poll(fromEnd).toBeLessThanOrEqual(4);
     await raw.hover();
     await page.mouse.wheel(0, -3_000);
     await jump.waitFor();
     await expect(page.getByRole('button', { name: 'Follow' }).getAttribute('aria-pressed')).resolves.toBe('false');
+    // The wheel's scroll lands (it may glide) before the way back is taken.
+    const settled = async () => {
+      const before = await fromEnd();
+      await page.waitForTimeout(200);
+      return before > 1_000 && (await fromEnd()) === before;
+    };
+    await expect.poll(settled).toBe(true);
     await jump.click();
     await jump.waitFor({ state: 'hidden' });
-    const last = await raw.getByRole('link').last().textContent();
     const lines = (await b.stack.runLogs(id)).length;
-    expect(Number(last)).toBe(lines);
+    await expect.poll(async () => Number(await raw.getByRole('link').last().textContent())).toBe(lines);
     expect(b.pageErrors).toEqual([]);
   });
 
@@ -139,12 +157,7 @@ describe('the run page', () => {
     /** The marked row's text, once it is the only one marked and lies inside the log's box. */
     const shown = async () => {
       await expect.poll(() => current.count()).toBe(1);
-      const inView = await current.evaluate((row) => {
-        const box = row.getBoundingClientRect();
-        const frame = row.closest('[role="region"]')!.getBoundingClientRect();
-        return box.top >= frame.top && box.bottom <= frame.bottom;
-      });
-      expect(inView).toBe(true);
+      await expect.poll(() => insideLogBox(current)).toBe(true);
       return (await current.textContent())!;
     };
 
@@ -172,6 +185,7 @@ describe('the run page', () => {
     // Enter straight after typing searches for what was typed and goes to its first hit.
     await search.fill('399');
     await search.press('Enter');
+    await expect.poll(() => current.textContent()).toContain('399');
     await nav.getByText(/^1 of \d+$/).waitFor();
     expect(await shown()).toContain('399');
     await b.expectAccessible(page, 'run page, stepping through search hits');
@@ -180,7 +194,7 @@ describe('the run page', () => {
 
   it('shows every line once and in order when its socket drops mid-run and the lines sent meanwhile are lost', async () => {
     const marker = `drop-${Date.now()}`;
-    b.stack.model.script = { command: `for i in $(seq 1 40); do echo ${marker}-$i; sleep 0.05; done`, finalText: `Printed ${marker}.`, delayMs: 1_500 };
+    b.stack.model.script = { command: `for i in $(seq 1 40); do echo ${marker}-$i; sleep 0.2; done`, finalText: `Printed ${marker}.`, delayMs: 1_500 };
     const created = await b.stack.createGooseRun(marker);
     const page = await b.newPage();
     // The page's sockets, and a switch that loses what they receive, as a dead connection does; the
@@ -220,7 +234,7 @@ describe('the run page', () => {
     await expect.poll(() => streamState(page).textContent(), { timeout: 60_000 }).toBe('Complete');
     expect(await page.evaluate(() => (window as unknown as { sockets: WebSocket[] }).sockets.length)).toBeGreaterThanOrEqual(2);
 
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
     await page.getByText(/^Copied \d+ lines$/).first().waitFor();
     const copied = await page.evaluate(() => (window as unknown as { copied: string }).copied);
     const stored = await b.stack.runLogs(created.id);
@@ -336,13 +350,7 @@ describe('a log longer than the viewer holds', () => {
     const link = page.getByRole('link', { name: `Line ${line}`, exact: true });
     await link.waitFor();
     await expect.poll(() => link.getAttribute('aria-current')).toBe('location');
-    const inView = () =>
-      link.evaluate((el) => {
-        const box = el.getBoundingClientRect();
-        const frame = el.closest('[role="region"]')!.getBoundingClientRect();
-        return box.top >= frame.top && box.bottom <= frame.bottom;
-      });
-    await expect.poll(inView).toBe(true);
+    await expect.poll(() => insideLogBox(link)).toBe(true);
   }
 
   it('says how many earlier lines are not loaded, and loads them back a page at a time', async () => {

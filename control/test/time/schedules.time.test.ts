@@ -18,7 +18,7 @@ describe('schedules, as time passes', { timeout: 90_000 }, () => {
     }, 70_000);
     expect(created.scheduled_for).toBe(schedule.next_run_at);
     expect(Date.parse(created.created_at) - instant).toBeGreaterThanOrEqual(0);
-    expect(Date.parse(created.created_at) - instant).toBeLessThan(2_000);
+    expect(Date.parse(created.created_at) - instant).toBeLessThan(5_000);
     const after = await ws.api(`/schedules/${schedule.id}`);
     expect(after).toMatchObject({ last_run_id: created.id });
     expect(Date.parse(after.next_run_at)).toBe(instant + 60_000);
