@@ -85,6 +85,18 @@ export function LogViewer(props: LogViewerProps) {
   const lastDraw = useRef(0);
   const drawGap = useRef(REDRAW_MS);
   const drawing = useRef(false);
+  /** The last draw's cost: its rendering, then (while following) the layout of the frame after it. */
+  const drawCost = useRef(0);
+  const layoutToCount = useRef(false);
+  const spaceDraws = (ms: number) => {
+    drawCost.current += ms;
+    drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * drawCost.current));
+  };
+  const laidOut = (ms: number) => {
+    if (!layoutToCount.current) return;
+    layoutToCount.current = false;
+    spaceDraws(ms);
+  };
   const redraw = useCallback(() => {
     if (pending.current !== undefined) return;
     pending.current = setTimeout(
@@ -101,7 +113,9 @@ export function LogViewer(props: LogViewerProps) {
   useLayoutEffect(() => {
     if (!drawing.current) return;
     drawing.current = false;
-    drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * (performance.now() - lastDraw.current)));
+    drawCost.current = 0;
+    layoutToCount.current = true;
+    spaceDraws(performance.now() - lastDraw.current);
   }, [version]);
   useEffect(() => () => clearTimeout(pending.current), []);
   // Following holds the newest lines only; reading keeps what was loaded, within a larger bound.
@@ -337,6 +351,7 @@ export function LogViewer(props: LogViewerProps) {
         version={version}
         follow={follow}
         onFollow={setFollow}
+        onLaidOut={laidOut}
         scrollRow={scrollRow}
         hitRow={hit}
         earlier={{ count: notLoaded, ...earlier, onLoad: loadEarlierPage }}
@@ -358,6 +373,8 @@ interface LogListProps {
   version: number;
   follow: boolean;
   onFollow: (follow: boolean) => void;
+  /** How long the frame's layout of newly drawn rows took, where follow's scroll made it. */
+  onLaidOut: (ms: number) => void;
   scrollRow: { row: number; nonce: number } | null;
   /** The current search hit's row, marked. */
   hitRow: number | null;
@@ -411,7 +428,9 @@ function LogList(props: LogListProps) {
     const el = scroller.current;
     if (!props.follow || !el || props.rows === 0) return;
     const frame = requestAnimationFrame(() => {
+      const begun = performance.now();
       el.scrollTop = el.scrollHeight;
+      props.onLaidOut(performance.now() - begun);
       // Its scroll event may come in one with the reader's next scroll; this is where that one starts.
       lastTop.current = el.scrollTop;
     });
