@@ -85,17 +85,13 @@ export function LogViewer(props: LogViewerProps) {
   const lastDraw = useRef(0);
   const drawGap = useRef(REDRAW_MS);
   const drawing = useRef(false);
-  /** The last draw's cost: its rendering, then (while following) the layout of the frame after it. */
-  const drawCost = useRef(0);
-  const layoutToCount = useRef(false);
-  const spaceDraws = (ms: number) => {
-    drawCost.current += ms;
-    drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * drawCost.current));
-  };
+  /** The last draw's rendering time, until (while following) the next frame's layout of its rows is added. */
+  const renderCost = useRef<number | null>(null);
+  const spaceDraws = (cost: number) => (drawGap.current = Math.min(MAX_REDRAW_MS, Math.max(REDRAW_MS, DRAW_SHARE * cost)));
   const laidOut = (ms: number) => {
-    if (!layoutToCount.current) return;
-    layoutToCount.current = false;
-    spaceDraws(ms);
+    if (renderCost.current === null) return;
+    spaceDraws(renderCost.current + ms);
+    renderCost.current = null;
   };
   const redraw = useCallback(() => {
     if (pending.current !== undefined) return;
@@ -113,9 +109,8 @@ export function LogViewer(props: LogViewerProps) {
   useLayoutEffect(() => {
     if (!drawing.current) return;
     drawing.current = false;
-    drawCost.current = 0;
-    layoutToCount.current = true;
-    spaceDraws(performance.now() - lastDraw.current);
+    renderCost.current = performance.now() - lastDraw.current;
+    spaceDraws(renderCost.current);
   }, [version]);
   useEffect(() => () => clearTimeout(pending.current), []);
   // Following holds the newest lines only; reading keeps what was loaded, within a larger bound.
