@@ -464,7 +464,12 @@ function LogList(props: LogListProps) {
     if (fromEnd <= 4) {
       // Moved down to the end, not a scroll of follow's own seen late.
       if (!props.follow && el.scrollTop > lastTop.current + 1 && performance.now() - lastInput.current < 1_000) props.onFollow(true);
-    } else if (props.follow && el.scrollTop < lastTop.current - 1 && performance.now() - lastInput.current < 1_000) props.onFollow(false);
+    } else if (props.follow) {
+      const byReader = performance.now() - lastInput.current < 1_000;
+      if (byReader && el.scrollTop < lastTop.current - 1) props.onFollow(false);
+      // Moved by something else (the browser resetting it, say): following, the end stays in view.
+      else if (!byReader) el.scrollTop = el.scrollHeight;
+    }
     lastTop.current = el.scrollTop;
   };
   const input = () => (lastInput.current = performance.now());
