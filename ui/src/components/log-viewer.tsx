@@ -484,6 +484,19 @@ function LogList(props: LogListProps) {
   const items = virtualizer.getVirtualItems();
   return (
     <div class="log-frame">
+      {/* Before the log in keyboard order (after it, it would come after every line link drawn); shown over its lower corner. */}
+      {!props.follow && props.rows > 0 && (
+        <button
+          type="button"
+          class="primary jump-latest"
+          onClick={() => {
+            props.onFollow(true);
+            scroller.current?.focus();
+          }}
+        >
+          Jump to latest <span aria-hidden="true">↓</span>
+        </button>
+      )}
       <div
         ref={scroller}
         class={`log-scroll ${raw ? 'is-raw' : 'is-structured'}${props.rows === 0 ? ' is-empty' : ''}`}
@@ -523,18 +536,6 @@ function LogList(props: LogListProps) {
           </div>
         )}
       </div>
-      {!props.follow && props.rows > 0 && (
-        <button
-          type="button"
-          class="primary jump-latest"
-          onClick={() => {
-            props.onFollow(true);
-            scroller.current?.focus();
-          }}
-        >
-          Jump to latest <span aria-hidden="true">↓</span>
-        </button>
-      )}
     </div>
   );
 }
