@@ -81,7 +81,7 @@ describe('the overview', () => {
     await dialog.getByLabel('Name').fill('Research Team');
     await expect(dialog.getByLabel('Slug').inputValue()).resolves.toBe('research-team');
     await dialog.getByRole('button', { name: 'Create workspace' }).click();
-    await expect.poll(() => page.getByLabel('Workspace', { exact: true }).evaluate((el: HTMLSelectElement) => el.selectedOptions[0]?.textContent)).toBe('Research Team');
+    await expect.poll(() => page.getByLabel('Workspace', { exact: true }).evaluate((el) => (el instanceof HTMLSelectElement ? el.selectedOptions[0]?.textContent : undefined))).toBe('Research Team');
     await page.getByText('No runs yet').waitFor();
     expect(b.pageErrors).toEqual([]);
   });
