@@ -2,7 +2,7 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { authenticate, BOOTSTRAP_KEY_ID, requireRole } from './auth/authenticate.ts';
+import { authenticate, requireRole, workerEndpointRefusal } from './auth/authenticate.ts';
 import { loadConfig } from './config.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError, forbidden, handleError } from './http/errors.ts';
@@ -52,10 +52,8 @@ const limitBody = createMiddleware<AppEnv>(async function limitBody(c, next) {
 const baselineRole = createMiddleware<AppEnv>(async function baselineRole(c, next) {
   const path = c.req.path;
   if (path.startsWith(`${API}/workers/`)) {
-    // Claims carry decrypted credentials, so people's keys may not take work off the queue. The
-    // bootstrap key may, as the original worker's default ORCH_API_KEY.
-    const { role, keyId } = c.get('auth');
-    if (role !== 'worker' && keyId !== BOOTSTRAP_KEY_ID) throw forbidden('The worker endpoints need a worker key (POST /api-keys with role worker, as an admin)');
+    const refusal = workerEndpointRefusal(c.get('auth'));
+    if (refusal) throw forbidden(refusal);
     return next();
   }
   const decidesItself = path === `${API}/workspaces` || path.startsWith(`${API}/workspaces/`) || (c.req.method === 'DELETE' && path.startsWith(`${API}/api-keys/`));

@@ -1,8 +1,9 @@
 // Attacks on key scoping and credential access, each as an attacker holding keys of some role would
 // try it: keys made for others must not act elsewhere, members must not get at credential values,
 // and a worker id answers only to the key that registered it.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson, expectError, unique, userWithKey } from './helpers.ts';
+import { ADMIN_KEY, call, callJson, expectError, unique, userWithKey } from './helpers.ts';
 
 async function privateWorkspace(secret: string) {
   const slug = unique('private');
@@ -137,5 +138,115 @@ describe('a worker key that claimed a moment ago', () => {
     const run = await queue(); // wakes the parked claim
     await expectError(await waiting, 401, 'unauthenticated');
     expect(await statusOf(run)).toBe('queued');
+  });
+});
+
+// Creating a run skips the key's lookup while the same caller created one in the same workspace within
+// the last minute: these prove the run's insert refuses a key the moment it may no longer create runs,
+// with the same answer a fresh lookup gives, and creates no run.
+describe('a key that created a run a moment ago', () => {
+  const runsIn = async (ws: string) => (await env.DB.prepare('SELECT COUNT(*) AS n FROM job_runs WHERE workspace_id = ?1').bind(ws).first<{ n: number }>())!.n;
+
+  /** A workspace of the bootstrap user's (owner) with a second owner, who can demote or remove them. */
+  async function workspace() {
+    const slug = unique('creating');
+    const ws = (await callJson<{ id: string }>('/workspaces', { body: { name: slug, slug } }, 201)).id;
+    return { ws, owner: await userWithKey(ws, 'owner') };
+  }
+
+  /** Creates a run with `key` in `ws` (its caller is remembered from then on) and returns how to create another. */
+  async function creating(key: string, ws: string) {
+    const create = (body: Record<string, unknown> = {}) => call('/runs', { key, workspace: ws, body: { task_prompt: 'remembered', ...body } });
+    expect((await create()).status).toBe(201);
+    return create;
+  }
+
+  /** The next create is refused, with exactly the answer of the one after (which looks the key up), and creates nothing. */
+  async function refusedAtOnce(create: () => Promise<Response>, ws: string, status: number, code: string) {
+    const before = await runsIn(ws);
+    const refusal = await expectError(await create(), status, code);
+    expect(await expectError(await create(), status, code)).toEqual(refusal);
+    expect(await runsIn(ws)).toBe(before);
+    return refusal.detail as string;
+  }
+
+  /** A key of the bootstrap user's own, made with the bootstrap key: it follows them into every workspace. */
+  const roamingKey = async () => (await callJson('/api-keys', { body: { name: unique('roaming'), role: 'member' } }, 201)) as { id: string; key: string; workspace_only: boolean };
+
+  it('is refused once the key is revoked (401), even naming a credential that does not exist', async () => {
+    const { ws } = await workspace();
+    const member = await userWithKey(ws, 'member');
+    const create = await creating(member.key, ws);
+    expect((await call(`/api-keys/${member.keyId}`, { method: 'DELETE', workspace: ws })).status).toBe(204);
+    expect(await refusedAtOnce(create, ws, 401, 'unauthenticated')).toBe('Invalid API key');
+    await creating(ADMIN_KEY, ws);
+    await expectError(await create({ credential_ids: ['no-such-credential'] }), 401, 'unauthenticated');
+  });
+
+  it('is refused once its user is demoted to viewer (403), and creates runs again once a member', async () => {
+    const { ws } = await workspace();
+    const member = await userWithKey(ws, 'member');
+    const create = await creating(member.key, ws);
+    await callJson(`/workspaces/${ws}/members/${member.userId}`, { method: 'PUT', workspace: ws, body: { role: 'viewer' } }, 200);
+    expect(await refusedAtOnce(create, ws, 403, 'forbidden')).toBe(`This action needs the 'member' role in workspace '${ws}'; you are 'viewer'`);
+    await callJson(`/workspaces/${ws}/members/${member.userId}`, { method: 'PUT', workspace: ws, body: { role: 'member' } }, 200);
+    expect((await create()).status).toBe(201);
+  });
+
+  it('is refused once its user is removed from the workspace (403), though the key itself stays good', async () => {
+    const { ws, owner } = await workspace();
+    const roaming = await roamingKey();
+    expect(roaming.workspace_only).toBe(false);
+    const create = await creating(roaming.key, ws);
+    expect((await call(`/workspaces/${ws}/members/admin`, { method: 'DELETE', key: owner.key, workspace: ws })).status).toBe(204);
+    expect(await refusedAtOnce(create, ws, 403, 'forbidden')).toBe(`Not a member of workspace '${ws}'`);
+    await callJson('/jobs', { key: roaming.key }, 200);
+  });
+
+  it('is refused once the key is held to its own workspace (403)', async () => {
+    const { ws } = await workspace();
+    const roaming = await roamingKey();
+    const create = await creating(roaming.key, ws);
+    // No API call narrows a key's scope, so the change is made in D1, as a key held from the start would be.
+    await env.DB.prepare('UPDATE api_keys SET workspace_only = 1 WHERE id = ?1').bind(roaming.id).run();
+    expect(await refusedAtOnce(create, ws, 403, 'forbidden')).toContain("This API key is valid only in workspace 'default'");
+  });
+
+  it('is refused for the bootstrap key once its user is demoted to viewer, and once removed (403)', async () => {
+    const { ws, owner } = await workspace();
+    const create = await creating(ADMIN_KEY, ws);
+    await callJson(`/workspaces/${ws}/members/admin`, { method: 'PUT', key: owner.key, workspace: ws, body: { role: 'viewer' } }, 200);
+    expect(await refusedAtOnce(create, ws, 403, 'forbidden')).toBe(`This action needs the 'member' role in workspace '${ws}'; you are 'viewer'`);
+    await callJson(`/workspaces/${ws}/members/admin`, { method: 'PUT', key: owner.key, workspace: ws, body: { role: 'member' } }, 200);
+    expect((await create()).status).toBe(201);
+    expect((await call(`/workspaces/${ws}/members/admin`, { method: 'DELETE', key: owner.key, workspace: ws })).status).toBe(204);
+    expect(await refusedAtOnce(create, ws, 403, 'forbidden')).toBe(`Not a member of workspace '${ws}'`);
+  });
+
+  it('is told which credentials do not exist (422), as before, and creates the run once they do', async () => {
+    const { ws } = await workspace();
+    const member = await userWithKey(ws, 'member');
+    const create = await creating(member.key, ws);
+    const name = unique('later');
+    const missing = await expectError(await create({ credential_ids: [name] }), 422, 'validation_failed');
+    expect(missing.fields).toEqual([{ field: 'credential_ids', message: `no credential named '${name}' in this workspace` }]);
+    expect(await runsIn(ws)).toBe(1);
+    await callJson('/credentials', { workspace: ws, body: { name, env_var: 'LATER', value: 'v-later' } }, 201);
+    expect(await callJson('/runs', { key: member.key, workspace: ws, body: { task_prompt: 'p', credential_ids: [name] } }, 201)).toMatchObject({ credential_ids: [name] });
+  });
+
+  it('is not looked up again within the minute: its first use is recorded, the next one skips the lookup', async () => {
+    const { ws } = await workspace();
+    const member = await userWithKey(ws, 'member');
+    const lastUsed = async () => (await env.DB.prepare('SELECT last_used_at FROM api_keys WHERE id = ?1').bind(member.keyId).first<{ last_used_at: string | null }>())!.last_used_at;
+    const create = await creating(member.key, ws);
+    await expect.poll(lastUsed).not.toBeNull();
+    await env.DB.prepare('UPDATE api_keys SET last_used_at = NULL WHERE id = ?1').bind(member.keyId).run();
+    expect((await create()).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300)); // a lookup would record the use, on the request's waitUntil
+    expect(await lastUsed()).toBeNull();
+    // Any other call looks the key up, and records the use.
+    await callJson('/runs', { key: member.key, workspace: ws }, 200);
+    await expect.poll(lastUsed).not.toBeNull();
   });
 });

@@ -115,40 +115,64 @@ export async function callerByKeyId(env: AppEnv['Bindings'], keyId: string, work
   return admitCaller(caller, workspaceId);
 }
 
-// Claims are the worker protocol's hot path, and the claim statement itself re-checks, in the
-// transaction that would hand out runs, that the key may still take work (`keyMayTakeWork`). So a claim
-// skips the key's lookup while its caller is remembered here (per isolate, for CLAIM_CALLER_TTL_MS);
-// a revoked key still gets nothing from its next claim, and `authenticateAfresh` gives it its 401.
-const CLAIM_PATH = '/api/v1/workers/claim';
-const CLAIM_CALLER_TTL_MS = 60_000;
-const CLAIM_CALLERS_MAX = 1_000;
-const claimCallers = new Map<string, { auth: AuthContext; until: number }>();
+// Two calls are hot paths whose own statement re-checks, in the transaction that acts, that the key
+// may still make them: a claim (`keyMayTakeWork`) and creating a run (`keyMayCreateRuns`), both in
+// db/findCaller.ts, the rules of `admitCaller` and of the call's role check in SQL. So either skips the
+// key's lookup while its caller is remembered here (per isolate, for REMEMBER_MS, per call, workspace
+// and key); a key revoked or unseated meanwhile still gets nothing from its next call, and
+// `authenticateAfresh` gives it its 401 or 403.
+const REMEMBER_MS = 60_000;
+const REMEMBERED_MAX = 1_000;
 
-const claimCallerKey = async (token: string, workspaceId: string) => `${workspaceId} ${await sha256Hex(token)}`;
+interface RememberedCall {
+  path: string;
+  /** Why the call's role check refuses `auth` (the 403's detail), or null: only callers it lets through are remembered. */
+  refusal: (auth: AuthContext) => string | null;
+  callers: Map<string, { auth: AuthContext; until: number }>;
+}
 
-async function claimCaller(env: AppEnv['Bindings'], token: string, workspaceId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<AuthContext> {
-  const key = await claimCallerKey(token, workspaceId);
-  const known = claimCallers.get(key);
+const rememberedCalls: RememberedCall[] = [
+  { path: '/api/v1/workers/claim', refusal: workerEndpointRefusal, callers: new Map() },
+  // Creating a run is a change: `member`, as for any (app.ts's baseline role policy).
+  { path: '/api/v1/runs', refusal: (auth) => roleRefusal(auth, 'member'), callers: new Map() },
+];
+
+/** The remembered call this request makes (always a POST with an Authorization header), if any. */
+function rememberedCall(c: Context<AppEnv>): RememberedCall | undefined {
+  if (c.req.method !== 'POST' || !c.req.header('Authorization')) return undefined;
+  return rememberedCalls.find((call) => call.path === c.req.path);
+}
+
+const callerKey = async (token: string, workspaceId: string) => `${workspaceId} ${await sha256Hex(token)}`;
+
+async function rememberedCaller(call: RememberedCall, env: AppEnv['Bindings'], token: string, workspaceId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<AuthContext> {
+  const key = await callerKey(token, workspaceId);
+  const known = call.callers.get(key);
   if (known && known.until > Date.now()) return known.auth;
-  claimCallers.delete(key);
+  call.callers.delete(key);
   const auth = await resolveCaller(env, token, workspaceId, waitUntil);
-  // Only callers the worker endpoints admit; the statement's check covers exactly those.
-  if (auth.role === 'worker' || auth.keyId === BOOTSTRAP_KEY_ID) {
-    if (claimCallers.size >= CLAIM_CALLERS_MAX) claimCallers.delete(claimCallers.keys().next().value!);
-    claimCallers.set(key, { auth, until: Date.now() + CLAIM_CALLER_TTL_MS });
+  if (call.refusal(auth) === null) {
+    if (call.callers.size >= REMEMBERED_MAX) call.callers.delete(call.callers.keys().next().value!);
+    call.callers.set(key, { auth, until: Date.now() + REMEMBER_MS });
   }
   return auth;
 }
 
 /**
- * A claim refused by its own statement: the caller is forgotten and looked up again, which throws the
- * 401 or 403 a key no longer admitted gets. Returns when the key is still good (the worker is unknown).
+ * A remembered call refused by its own statement: the caller is forgotten and looked up again, which
+ * throws the 401 or 403 a key no longer admitted (or no longer of the role the call needs) gets.
+ * Returns the fresh caller when the key is still good (the claim's worker is unknown, say).
  */
-export async function authenticateAfresh(c: Context<AppEnv>): Promise<void> {
+export async function authenticateAfresh(c: Context<AppEnv>): Promise<AuthContext> {
   const token = bearerToken(c.req.header('Authorization'));
   const { workspaceId } = c.get('auth');
-  claimCallers.delete(await claimCallerKey(token, workspaceId));
-  await resolveCaller(c.env, token, workspaceId);
+  const call = rememberedCall(c);
+  if (call) call.callers.delete(await callerKey(token, workspaceId));
+  const auth = await resolveCaller(c.env, token, workspaceId);
+  const refusal = call?.refusal(auth);
+  if (refusal) throw forbidden(refusal);
+  c.set('auth', auth);
+  return auth;
 }
 
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
@@ -167,22 +191,31 @@ export const authenticate = createMiddleware<AppEnv>(async function authenticate
   } catch {
     waitUntil = undefined;
   }
-  const claiming = !stream && c.req.method === 'POST' && c.req.path === CLAIM_PATH;
-  c.set('auth', await (claiming ? claimCaller : resolveCaller)(c.env, token, workspaceId, waitUntil));
+  const call = rememberedCall(c);
+  c.set('auth', await (call ? rememberedCaller(call, c.env, token, workspaceId, waitUntil) : resolveCaller(c.env, token, workspaceId, waitUntil)));
   await next();
 });
+
+/** Why a caller may not do what needs `needed` in its workspace (the 403's detail), or null when it may. */
+export function roleRefusal(auth: AuthContext, needed: MemberRole): string | null {
+  if (hasRole(auth.role, needed)) return null;
+  return auth.role === 'worker' ? 'Worker keys may only use the worker endpoints' : `This action needs the '${needed}' role in workspace '${auth.workspaceId}'; you are '${auth.role}'`;
+}
+
+/**
+ * Why a caller may not use the worker endpoints (the 403's detail), or null. Claims carry decrypted
+ * credentials, so people's keys may not take work off the queue; the bootstrap key may, as the
+ * original worker's default ORCH_API_KEY.
+ */
+export function workerEndpointRefusal(auth: AuthContext): string | null {
+  return auth.role === 'worker' || auth.keyId === BOOTSTRAP_KEY_ID ? null : 'The worker endpoints need a worker key (POST /api-keys with role worker, as an admin)';
+}
 
 /** Lets the request through only when the caller's role in the workspace is at least `needed`. */
 export function requireRole(needed: MemberRole) {
   return createMiddleware<AppEnv>(async function requireRoleMiddleware(c, next) {
-    const { role, workspaceId } = c.get('auth');
-    if (!hasRole(role, needed)) {
-      const detail =
-        role === 'worker'
-          ? 'Worker keys may only use the worker endpoints'
-          : `This action needs the '${needed}' role in workspace '${workspaceId}'; you are '${role}'`;
-      throw forbidden(detail);
-    }
+    const refusal = roleRefusal(c.get('auth'), needed);
+    if (refusal) throw forbidden(refusal);
     await next();
   });
 }

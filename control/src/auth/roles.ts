@@ -26,3 +26,8 @@ export function hasRole(role: EffectiveRole, needed: MemberRole): boolean {
   if (role === 'worker') return false;
   return rank[role] >= rank[needed];
 }
+
+/** The member roles that are at least `needed`: `hasRole` as a list, for SQL that checks a role the same way. */
+export function rolesAtLeast(needed: MemberRole): MemberRole[] {
+  return memberRoles.filter((role) => hasRole(role, needed));
+}

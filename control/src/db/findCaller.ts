@@ -1,5 +1,5 @@
 // Resolves an API key hash (or the bootstrap admin) to its user and membership in one workspace.
-import { BOOTSTRAP_KEY_ID, BOOTSTRAP_USER_ID, type KeyRole, type MemberRole } from '../auth/roles.ts';
+import { BOOTSTRAP_KEY_ID, BOOTSTRAP_USER_ID, rolesAtLeast, type KeyRole, type MemberRole } from '../auth/roles.ts';
 
 export interface CallerRow {
   keyId: string;
@@ -57,6 +57,29 @@ export function keyMayTakeWork(key: string, workspace: string): string {
        WHERE k.id = ${key} AND k.role = 'worker' AND k.revoked_at IS NULL
          AND EXISTS (SELECT 1 FROM workspace_members m WHERE m.user_id = k.user_id AND m.workspace_id = ${workspace})
          AND EXISTS (SELECT 1 FROM workspace_members c WHERE c.user_id = k.created_by AND c.workspace_id = k.workspace_id AND c.role IN ('owner', 'admin'))
+         AND (k.workspace_only = 0 OR k.workspace_id = ${workspace}
+              OR EXISTS (SELECT 1 FROM workspaces w WHERE w.id = ${workspace} AND w.created_by_key = k.id))))`;
+}
+
+// Creating a run is a change, which needs the `member` role (app.ts's baseline role policy).
+const RUN_CREATORS = rolesAtLeast('member')
+  .map((role) => `'${role}'`)
+  .join(', ');
+
+/**
+ * SQL that is true while the key `key` (an id, or the bootstrap key's) may still create runs in
+ * `workspace`: what `admitCaller` and the role check of `POST /runs` decide, as a condition the run's
+ * insert carries, so a key revoked, demoted or unseated since its caller was remembered creates
+ * nothing. The key's role and its user's membership must both reach `member`, since the weaker of
+ * the two applies; worker keys never do. `key` and `workspace` are the statement's placeholders.
+ */
+export function keyMayCreateRuns(key: string, workspace: string): string {
+  return `(
+    (${key} = '${BOOTSTRAP_KEY_ID}' AND EXISTS (
+       SELECT 1 FROM workspace_members WHERE user_id = '${BOOTSTRAP_USER_ID}' AND workspace_id = ${workspace} AND role IN (${RUN_CREATORS})))
+    OR EXISTS (
+      SELECT 1 FROM api_keys k JOIN workspace_members m ON m.user_id = k.user_id AND m.workspace_id = ${workspace}
+       WHERE k.id = ${key} AND k.revoked_at IS NULL AND k.role IN (${RUN_CREATORS}) AND m.role IN (${RUN_CREATORS})
          AND (k.workspace_only = 0 OR k.workspace_id = ${workspace}
               OR EXISTS (SELECT 1 FROM workspaces w WHERE w.id = ${workspace} AND w.created_by_key = k.id))))`;
 }

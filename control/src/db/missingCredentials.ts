@@ -13,3 +13,13 @@ export async function missingCredentialNames(db: Db, workspaceId: string, names:
   const known = new Set(found.map((r) => r.name));
   return names.filter((n) => !known.has(n));
 }
+
+/**
+ * The same as SQL a statement can carry: true while every name in the JSON list `names` is a
+ * credential of `workspace` (both the statement's placeholders).
+ */
+export function credentialsExist(names: string, workspace: string): string {
+  return `NOT EXISTS (
+    SELECT 1 FROM json_each(${names}) n
+     WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.workspace_id = ${workspace} AND c.name = n.value))`;
+}

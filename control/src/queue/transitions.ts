@@ -8,8 +8,8 @@ import type { RunCreate, WaitingReason } from '../contract/runs.ts';
 import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.ts';
 import { heartbeatSeconds, pickupSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
 import { retries, retryDelaySeconds, type RetryPolicy } from '../contract/retry.ts';
-import { openDb } from '../db/client.ts';
-import { keyMayTakeWork } from '../db/findCaller.ts';
+import { keyMayCreateRuns, keyMayTakeWork } from '../db/findCaller.ts';
+import { credentialsExist } from '../db/missingCredentials.ts';
 import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
 import type { Env } from '../env.ts';
@@ -98,24 +98,34 @@ export async function enqueueJobRun(ctx: RunContext, job: JobRow): Promise<RunRo
   });
 }
 
-export async function enqueueAdHocRun(ctx: RunContext, workspaceId: string, body: RunCreate): Promise<RunRow> {
-  return enqueue(ctx, {
-    workspaceId,
-    jobDefinitionId: null,
-    name: body.name,
-    taskPrompt: body.task_prompt,
-    agentType: body.agent_type,
-    agentConfig: body.agent_config,
-    mcpServers: body.mcp_servers,
-    envVars: body.env_vars,
-    credentialIds: body.credential_ids,
-    skillIds: body.skill_ids,
-    requiredLabels: body.required_labels,
-    timeoutSeconds: body.timeout_seconds,
-    priority: body.priority,
-    maxAttempts: body.max_attempts,
-    retry: body.retry,
-  });
+/**
+ * An ad-hoc run (`POST /runs`), created only while the caller's key may still create runs in the
+ * workspace (`keyMayCreateRuns`) and every credential it names exists there, both checked by the
+ * insert itself: the route may act for a caller it remembers without looking the key up (see
+ * auth/authenticate.ts). Null when either check refused it.
+ */
+export async function enqueueAdHocRun(ctx: RunContext, caller: { workspaceId: string; keyId: string }, body: RunCreate): Promise<RunRow | null> {
+  return enqueue(
+    ctx,
+    {
+      workspaceId: caller.workspaceId,
+      jobDefinitionId: null,
+      name: body.name,
+      taskPrompt: body.task_prompt,
+      agentType: body.agent_type,
+      agentConfig: body.agent_config,
+      mcpServers: body.mcp_servers,
+      envVars: body.env_vars,
+      credentialIds: body.credential_ids,
+      skillIds: body.skill_ids,
+      requiredLabels: body.required_labels,
+      timeoutSeconds: body.timeout_seconds,
+      priority: body.priority,
+      maxAttempts: body.max_attempts,
+      retry: body.retry,
+    },
+    caller.keyId,
+  );
 }
 
 /** A new run with the same settings as `original` (its snapshot, env vars included), linked to it. */
@@ -140,18 +150,74 @@ export async function enqueueRerun(ctx: RunContext, original: RunRow): Promise<R
   });
 }
 
-type NewRun = Omit<typeof jobRuns.$inferInsert, 'id' | 'status'>;
+// What a new run is given; every field defined, since a raw statement binds no `undefined`.
+type NewRun = Pick<
+  RunRow,
+  | 'workspaceId'
+  | 'jobDefinitionId'
+  | 'name'
+  | 'taskPrompt'
+  | 'agentType'
+  | 'agentConfig'
+  | 'mcpServers'
+  | 'envVars'
+  | 'credentialIds'
+  | 'skillIds'
+  | 'requiredLabels'
+  | 'timeoutSeconds'
+  | 'priority'
+  | 'maxAttempts'
+  | 'retry'
+> & { rerunOf?: string };
 
-async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow> {
-  const [row] = await openDb(ctx.env.DB)
-    .insert(jobRuns)
-    .values({ ...values, id: newId(), status: 'queued' })
-    .returning();
+const ENQUEUE = (condition: string) => `
+INSERT INTO job_runs (id, workspace_id, job_definition_id, status, name, task_prompt, agent_type, agent_config, mcp_servers,
+                      env_vars, credential_ids, skill_ids, required_labels, timeout_seconds, priority, max_attempts, retry, rerun_of)
+SELECT ?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17
+ WHERE ${condition}
+RETURNING *`;
+const ENQUEUE_ANY = ENQUEUE('TRUE');
+// ?18 is the caller's key; ?10 the names of the credentials the run is given.
+const ENQUEUE_FOR_KEY = ENQUEUE(`${keyMayCreateRuns('?18', '?2')} AND ${credentialsExist('?10', '?2')}`);
+
+const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
+/**
+ * Inserts a queued run and wakes the workspace's parked claimers. With `keyId`, only while that key
+ * may create runs in the workspace and the run's credentials exist there (null otherwise), in the
+ * same statement: no lookup before it can go stale.
+ */
+async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow>;
+async function enqueue(ctx: RunContext, values: NewRun, keyId: string): Promise<RunRow | null>;
+async function enqueue(ctx: RunContext, values: NewRun, keyId?: string): Promise<RunRow | null> {
+  const params = [
+    newId(),
+    values.workspaceId,
+    values.jobDefinitionId,
+    values.name,
+    values.taskPrompt,
+    values.agentType,
+    JSON.stringify(values.agentConfig),
+    JSON.stringify(values.mcpServers),
+    JSON.stringify(values.envVars),
+    JSON.stringify(values.credentialIds),
+    jsonOrNull(values.skillIds),
+    JSON.stringify(values.requiredLabels),
+    values.timeoutSeconds,
+    values.priority,
+    values.maxAttempts,
+    jsonOrNull(values.retry),
+    values.rerunOf ?? null,
+  ];
+  const d1 = ctx.env.DB;
+  const statement = keyId === undefined ? d1.prepare(ENQUEUE_ANY).bind(...params) : d1.prepare(ENQUEUE_FOR_KEY).bind(...params, keyId);
+  const raw = await statement.first<Record<string, unknown>>();
+  if (!raw) return null;
   // Parked claimers retry at once; the caller need not wait for them.
   const wake = ctx.env.DISPATCHER.get(ctx.env.DISPATCHER.idFromName(values.workspaceId)).workAvailable();
   if (ctx.defer) ctx.defer(wake);
   else await wake;
-  return row!;
+  return runFromSql(raw);
 }
 
 /** A schedule's fire: the run it creates from the job's current settings, for one instant. */

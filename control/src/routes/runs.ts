@@ -1,5 +1,7 @@
 // /runs: list, read, ad-hoc create, re-run and cancel; attempts, logs and their streams.
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { authenticateAfresh, type AuthContext } from '../auth/authenticate.ts';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
 import { LogLine, LogPageQuery, LogStreamQuery, Run, RunAttempt, RunCreate, RunListQuery, StreamTicket } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
@@ -15,9 +17,22 @@ import { loadConfig } from '../config.ts';
 import { MAX_STREAMS_PER_KEY } from '../limits.ts';
 import { enqueueAdHocRun, enqueueRerun, requestCancel, waitingReasons } from '../queue/transitions.ts';
 import { runContext } from '../http/run-context.ts';
+import type { AppEnv } from '../env.ts';
 
 const tags = ['Runs'];
 const runId = idParam('run_id', 'Run id');
+
+/**
+ * Why a run's insert was refused: the key is looked up afresh (a 401 or 403 for a key no longer
+ * admitted, or no longer a member, and the remembered caller forgotten), then the credentials (422).
+ * Returns the fresh caller when neither explains it.
+ */
+async function whyNotEnqueued(c: Context<AppEnv>, credentialNames: readonly string[]): Promise<AuthContext> {
+  const auth = await authenticateAfresh(c);
+  const missing = await missingCredentialNames(openDb(c.env.DB), auth.workspaceId, credentialNames);
+  if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
+  return auth;
+}
 
 export const runRoutes = createRouter()
   .openapi(
@@ -49,11 +64,14 @@ export const runRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const db = openDb(c.env.DB);
-      const { workspaceId } = c.get('auth');
-      const missing = await missingCredentialNames(db, workspaceId, body.credential_ids);
-      if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
-      const run = await enqueueAdHocRun(runContext(c), workspaceId, body);
+      const ctx = runContext(c);
+      // One statement: the insert itself checks the key and the credentials, since authentication may
+      // have remembered the caller without a lookup. A refused insert is explained or tried once more.
+      const run = (await enqueueAdHocRun(ctx, c.get('auth'), body)) ?? (await enqueueAdHocRun(ctx, await whyNotEnqueued(c, body.credential_ids), body));
+      if (!run) {
+        await whyNotEnqueued(c, body.credential_ids);
+        throw new Error('POST /runs: the insert refused a run whose caller and credentials check out');
+      }
       return c.json(toRun(run), 201);
     },
   )
