@@ -53,7 +53,7 @@ export const Run = z
     completed_at: timestamp.nullable(),
     result: z.string().nullable(),
     exit_code: z.number().int().nullable(),
-    failure_reason: z.string().nullable().openapi({ description: 'Why the run did not complete, e.g. worker_lost, cancelled_by_user.' }),
+    failure_reason: z.string().nullable().openapi({ description: 'Why the run did not complete, e.g. worker_lost, cancelled_by_user, never_started (claimed several times, never started by its worker).' }),
     cancel_requested_at: timestamp.nullable(),
     input_tokens: z.number().int().nullable(),
     output_tokens: z.number().int().nullable(),

@@ -702,13 +702,22 @@ UPDATE run_attempts SET ended_at = ${NOW},
 // A claim that ran out before its run was started reached no live worker: the run goes back to the
 // queue as it was, the attempt uncounted and its record dropped, since no agent ever began it. Runs
 // of the original protocol, which has no start, and runs being cancelled take the paths below.
+// A run that MAX_UNSTARTED_CLAIMS claims left unstarted (one that makes every worker that
+// takes it die before starting, say) fails instead, so it does not go round for ever.
+export const MAX_UNSTARTED_CLAIMS = 5;
 const UNSTARTED = `${PICKED} AND status = 'assigned' AND started_at IS NULL AND fencing = 'token' AND cancel_requested_at IS NULL AND (${EXPIRED})`;
 const DROP_UNSTARTED_ATTEMPTS = `
 DELETE FROM run_attempts WHERE ended_at IS NULL AND started_at IS NULL
    AND lease_token IN (SELECT lease_token FROM job_runs WHERE ${UNSTARTED})`;
+const NEVER_STARTED = `
+UPDATE job_runs SET status = 'failed', failure_reason = 'never_started', unstarted_claims = unstarted_claims + 1, attempt = attempt - 1,
+       result = 'claimed ' || (unstarted_claims + 1) || ' times by workers that never started it',
+       completed_at = ${NOW}, updated_at = ${NOW}, lease_token = NULL, lease_expires_at = NULL
+ WHERE ${UNSTARTED} AND unstarted_claims + 1 >= ${MAX_UNSTARTED_CLAIMS}
+RETURNING id, status, failure_reason, updated_at`;
 const UNCLAIM = `
 UPDATE job_runs SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
-       attempt = attempt - 1, updated_at = ${NOW}
+       attempt = attempt - 1, unstarted_claims = unstarted_claims + 1, updated_at = ${NOW}
  WHERE ${UNSTARTED}
 RETURNING id, attempt, updated_at, NULL AS wait_ms, 1 AS unclaimed`;
 
@@ -773,8 +782,9 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
     const policy = run.retry === null ? null : (JSON.parse(run.retry) as RetryPolicy);
     if (policy && retries(policy, 'worker_lost', run.attempt)) backoffs[run.id] = retryDelaySeconds(policy, run.attempt);
   }
-  const [, unclaimed, , requeued, ended] = await d1.batch<Record<string, unknown>>([
+  const [, neverStarted, unclaimed, , requeued, ended] = await d1.batch<Record<string, unknown>>([
     d1.prepare(DROP_UNSTARTED_ATTEMPTS).bind(workspaceId, picked),
+    d1.prepare(NEVER_STARTED).bind(workspaceId, picked),
     d1.prepare(UNCLAIM).bind(workspaceId, picked),
     d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId, picked, backstopGraceSeconds),
     d1.prepare(REQUEUE).bind(workspaceId, picked, JSON.stringify(backoffs)),
@@ -783,7 +793,7 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
   ]);
   const reaped: Reaped = {
     requeued: [...(unclaimed?.results ?? []), ...(requeued?.results ?? [])] as Reaped['requeued'],
-    ended: (ended?.results ?? []) as Reaped['ended'],
+    ended: [...(neverStarted?.results ?? []), ...(ended?.results ?? [])] as Reaped['ended'],
   };
   const taken = new Set([...reaped.requeued, ...reaped.ended].map((r) => r.id));
   const kept = revoked.filter((r) => !taken.has(r.id));
@@ -800,7 +810,17 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
           : `worker lost; run requeued for attempt ${r.attempt + 1}${r.wait_ms === null ? '' : ` in ${Math.round(Math.max(0, r.wait_ms) / 1000)} s`}`,
       ),
     ),
-    ...reaped.ended.map((r) => announce({ env: ctx.env }, { id: r.id, workspaceId }, r.status, r.updated_at, `run ended by the control plane: ${r.failure_reason}`)),
+    ...reaped.ended.map((r) =>
+      announce(
+        { env: ctx.env },
+        { id: r.id, workspaceId },
+        r.status,
+        r.updated_at,
+        r.failure_reason === 'never_started'
+          ? `the run was claimed ${MAX_UNSTARTED_CLAIMS} times and never started; run failed`
+          : `run ended by the control plane: ${r.failure_reason}`,
+      ),
+    ),
   ]);
   return reaped;
 }

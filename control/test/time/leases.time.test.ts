@@ -4,6 +4,7 @@ import { createExecutionContext, createScheduledController, runInDurableObject, 
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
+import { MAX_UNSTARTED_CLAIMS } from '../../src/queue/transitions.ts';
 import { call } from '../helpers.ts';
 import { freshWorkspace, HEARTBEAT_MS, keepAlive, LEASE_MS, PICKUP_MS, REAP_INTERVAL_MS, sleep, until } from './clock.ts';
 
@@ -60,6 +61,29 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
     expect((await call(`/workers/runs/${created.id}/start`, { workspace: ws.id, body: {}, headers: lease(live.lease_token) })).status).toBe(200);
     expect(await leaseLeftMs()).toBeGreaterThan(LEASE_MS - 1_000);
     expect(await ws.run(created.id)).toMatchObject({ status: 'running', attempt: 1 });
+  });
+
+  it(`fails a run that ${MAX_UNSTARTED_CLAIMS} claims left unstarted, instead of putting it back for ever`, async () => {
+    const ws = await freshWorkspace();
+    const created = await ws.api('/runs', { task_prompt: 'every worker that takes it dies at once' }, 201);
+    for (let claim = 1; claim <= MAX_UNSTARTED_CLAIMS; claim++) {
+      const dies = await ws.claimOne(await ws.register(`dies ${claim}`));
+      expect(dies.attempt).toBe(1);
+      const next = claim < MAX_UNSTARTED_CLAIMS ? 'queued' : 'failed';
+      await until(`claim ${claim} to run out, the run ${next}`, async () => (await ws.run(created.id)).status === next, PICKUP_MS + 2 * REAP_INTERVAL_MS + 2_000);
+    }
+    expect(await ws.run(created.id)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'never_started',
+      attempt: 0,
+      result: `claimed ${MAX_UNSTARTED_CLAIMS} times by workers that never started it`,
+    });
+    const logs = (await ws.api<any[]>(`/runs/${created.id}/logs`)).map((l) => l.line).join('\n');
+    expect(logs.split('never started it; run back in the queue').length - 1).toBe(MAX_UNSTARTED_CLAIMS - 1);
+    expect(logs).toContain(`the run was claimed ${MAX_UNSTARTED_CLAIMS} times and never started; run failed`);
+    // It is over: the next worker finds nothing to claim.
+    const { runs } = await ws.api<{ runs: unknown[] }>('/workers/claim', { worker_id: await ws.register('next'), max_runs: 1 }, 200);
+    expect(runs).toEqual([]);
   });
 
   it('leaves a run alone for as long as its worker heartbeats, however many leases that outlasts', async () => {

@@ -132,6 +132,8 @@ function failureText(r: Run): string {
       return 'someone cancelled it.';
     case 'worker_lost':
       return 'the worker running it stopped answering.';
+    case 'never_started':
+      return 'workers claimed it again and again, and none of them started it.';
     case null:
       return r.status === 'timeout' ? `it ran longer than its ${r.timeout_seconds} s timeout.` : 'no reason was given.';
     default:
