@@ -75,7 +75,7 @@ console.log(`  total ${kB(size.raw)} raw, ${kB(size.gzip)} gzipped (budget ${kB(
 console.log(`  (entry stylesheet ${kB(size.css)} gzipped, not counted)`);
 
 const cp = await startControlPlane();
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
 try {
   const runId = await finishedRun(cp.base);
   const fcp: number[] = [];
