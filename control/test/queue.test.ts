@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, callJson } from './helpers.ts';
+import { MAX_UNSTARTED_CLAIMS } from '../src/queue/transitions.ts';
 
 async function register(labels: Record<string, string> = {}, concurrency = 1) {
   return callJson<{ id: string }>('/workers/register', { body: { name: 'w', labels, concurrency } }, 201);
@@ -84,6 +85,17 @@ describe('the queue', () => {
     expect((await claim(again.id)).runs).toMatchObject([{ run_id: run.id, attempt: 2 }]);
     // The old worker's lease is fenced off.
     expect((await call(`/workers/runs/${run.id}/complete`, { body: { status: 'completed' }, headers: lease(claimed.lease_token) })).status).toBe(409);
+  });
+
+  it(`never fails a run for the claims of workers that left the fleet before starting it, however many (MAX_UNSTARTED_CLAIMS is ${MAX_UNSTARTED_CLAIMS})`, async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'handed back again and again' } }, 201);
+    for (let i = 0; i <= MAX_UNSTARTED_CLAIMS; i++) {
+      const w = await register();
+      expect((await claim(w.id)).runs).toMatchObject([{ run_id: run.id, attempt: 1 }]);
+      expect(await callJson(`/workers/deregister`, { body: { worker_id: w.id } }, 200)).toEqual({ status: 'offline', released: 1 });
+      expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'queued', attempt: 0 });
+    }
   });
 
   it('answers 404 worker_unknown to deregistering a worker it does not know', async () => {

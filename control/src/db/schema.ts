@@ -124,8 +124,9 @@ export const jobRuns = sqliteTable(
     priority: integer('priority').notNull().default(0),
     attempt: integer('attempt').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(3),
-    // Claims of the run that no worker started: each put it back in the queue uncounted, and past
-    // MAX_UNSTARTED_CLAIMS (queue/transitions.ts) it fails instead of going round for ever.
+    // Claims of the run in a row that no worker started (0 again once it starts): each put it back in
+    // the queue uncounted, and past MAX_UNSTARTED_CLAIMS (queue/transitions.ts) it fails instead of
+    // going round for ever.
     unstartedClaims: integer('unstarted_claims').notNull().default(0),
     leaseToken: text('lease_token'),
     // How the holder proves it holds the run: its lease token, or (runs claimed through the

@@ -393,7 +393,7 @@ export async function waitingReasons(env: Env, workspaceId: string, rows: RunRow
 
 // Starting a run gives it the whole lease (the claim gave it only the pickup window).
 const START = (fenced: string) => `
-UPDATE job_runs SET status = 'running', started_at = COALESCE(started_at, ${NOW}), updated_at = ${NOW},
+UPDATE job_runs SET status = 'running', started_at = COALESCE(started_at, ${NOW}), updated_at = ${NOW}, unstarted_claims = 0,
        lease_expires_at = MAX(lease_expires_at, ${nowPlus('?6')})
  WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND ${fenced}
 RETURNING cancel_requested_at, updated_at, started_at = updated_at AS just_started`;
@@ -425,7 +425,7 @@ SELECT attempt, lease_token AS leaseToken, worker_id AS workerId, ${msUntil('lea
 // A worker of the original protocol sends nothing else while its agent works: each of its calls
 // renews its lease and counts as its heartbeat, and the first one moves the run to `running`.
 const TOUCH_IDENTITY_LEASE = (fenced: string) => `
-UPDATE job_runs SET lease_expires_at = ${nowPlus('?6')}, status = 'running', started_at = COALESCE(started_at, ${NOW}),
+UPDATE job_runs SET lease_expires_at = ${nowPlus('?6')}, status = 'running', started_at = COALESCE(started_at, ${NOW}), unstarted_claims = 0,
        updated_at = CASE WHEN status = 'assigned' THEN ${NOW} ELSE updated_at END
  WHERE id = ?1 AND workspace_id = ?2 AND ${HELD} AND fencing = 'worker' AND ${fenced}
 RETURNING attempt, lease_token AS leaseToken, worker_id AS workerId, ${msUntil('lease_expires_at')} AS remainingMs, updated_at`;
@@ -702,8 +702,9 @@ UPDATE run_attempts SET ended_at = ${NOW},
 // A claim that ran out before its run was started reached no live worker: the run goes back to the
 // queue as it was, the attempt uncounted and its record dropped, since no agent ever began it. Runs
 // of the original protocol, which has no start, and runs being cancelled take the paths below.
-// A run that MAX_UNSTARTED_CLAIMS claims left unstarted (one that makes every worker that
-// takes it die before starting, say) fails instead, so it does not go round for ever.
+// A run that MAX_UNSTARTED_CLAIMS claims in a row left unstarted (one that makes every worker that
+// takes it die before starting, say) fails instead, so it does not go round for ever. Starting the
+// run sets the count back to 0; a worker that leaves the fleet (?3 = 0) does not add to it.
 export const MAX_UNSTARTED_CLAIMS = 5;
 const UNSTARTED = `${PICKED} AND status = 'assigned' AND started_at IS NULL AND fencing = 'token' AND cancel_requested_at IS NULL AND (${EXPIRED})`;
 const DROP_UNSTARTED_ATTEMPTS = `
@@ -713,11 +714,11 @@ const NEVER_STARTED = `
 UPDATE job_runs SET status = 'failed', failure_reason = 'never_started', unstarted_claims = unstarted_claims + 1, attempt = attempt - 1,
        result = 'claimed ' || (unstarted_claims + 1) || ' times by workers that never started it',
        completed_at = ${NOW}, updated_at = ${NOW}, lease_token = NULL, lease_expires_at = NULL
- WHERE ${UNSTARTED} AND unstarted_claims + 1 >= ${MAX_UNSTARTED_CLAIMS}
+ WHERE ${UNSTARTED} AND ?3 = 1 AND unstarted_claims + 1 >= ${MAX_UNSTARTED_CLAIMS}
 RETURNING id, status, failure_reason, updated_at`;
 const UNCLAIM = `
 UPDATE job_runs SET status = 'queued', worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
-       attempt = attempt - 1, unstarted_claims = unstarted_claims + 1, updated_at = ${NOW}
+       attempt = attempt - 1, unstarted_claims = unstarted_claims + ?3, updated_at = ${NOW}
  WHERE ${UNSTARTED}
 RETURNING id, attempt, updated_at, NULL AS wait_ms, 1 AS unclaimed`;
 
@@ -784,8 +785,9 @@ export async function reap(ctx: RunContext, workspaceId: string, workerId: strin
   }
   const [, neverStarted, unclaimed, , requeued, ended] = await d1.batch<Record<string, unknown>>([
     d1.prepare(DROP_UNSTARTED_ATTEMPTS).bind(workspaceId, picked),
-    d1.prepare(NEVER_STARTED).bind(workspaceId, picked),
-    d1.prepare(UNCLAIM).bind(workspaceId, picked),
+    // A worker leaving (`release`) gives its runs back; that counts as no claim left unstarted.
+    d1.prepare(NEVER_STARTED).bind(workspaceId, picked, workerId === null ? 1 : 0),
+    d1.prepare(UNCLAIM).bind(workspaceId, picked, workerId === null ? 1 : 0),
     d1.prepare(CLOSE_ATTEMPTS).bind(workspaceId, picked, backstopGraceSeconds),
     d1.prepare(REQUEUE).bind(workspaceId, picked, JSON.stringify(backoffs)),
     d1.prepare(END).bind(workspaceId, picked, backstopGraceSeconds),

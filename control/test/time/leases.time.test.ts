@@ -55,15 +55,19 @@ describe.concurrent('leases, as time passes', { timeout: 90_000 }, () => {
     // its start for a whole lease.
     const leaseLeftMs = async () =>
       (await env.DB.prepare(`SELECT (julianday(lease_expires_at) - julianday('now')) * 86400000 AS ms FROM job_runs WHERE id = ?1`).bind(created.id).first<{ ms: number }>())!.ms;
+    const unstartedClaims = async () => (await env.DB.prepare('SELECT unstarted_claims AS n FROM job_runs WHERE id = ?1').bind(created.id).first<{ n: number }>())!.n;
     const live = await ws.claimOne(await ws.register('live'));
     expect(live.attempt).toBe(1);
     expect(await leaseLeftMs()).toBeLessThanOrEqual(PICKUP_MS);
+    expect(await unstartedClaims()).toBe(1);
     expect((await call(`/workers/runs/${created.id}/start`, { workspace: ws.id, body: {}, headers: lease(live.lease_token) })).status).toBe(200);
+    // Started, the run has shown that workers can start it: the claims left unstarted count afresh.
+    expect(await unstartedClaims()).toBe(0);
     expect(await leaseLeftMs()).toBeGreaterThan(LEASE_MS - 1_000);
     expect(await ws.run(created.id)).toMatchObject({ status: 'running', attempt: 1 });
   });
 
-  it(`fails a run that ${MAX_UNSTARTED_CLAIMS} claims left unstarted, instead of putting it back for ever`, async () => {
+  it(`fails a run that ${MAX_UNSTARTED_CLAIMS} claims in a row left unstarted, instead of putting it back for ever`, async () => {
     const ws = await freshWorkspace();
     const created = await ws.api('/runs', { task_prompt: 'every worker that takes it dies at once' }, 201);
     for (let claim = 1; claim <= MAX_UNSTARTED_CLAIMS; claim++) {
