@@ -86,9 +86,12 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
     requestAnimationFrame(tick);
   });
   const traced = TRACE ? await startTrace(cdp) : null;
-  // The phase's clock starts here, after the trace has (its mark is the trace's zero).
+  // The phase's clock and its count of long tasks start here, after the trace has (its mark is the trace's zero).
   await page.evaluate(() => {
-    (window as unknown as { since: number }).since = performance.now();
+    const w = window as unknown as { longTasks: number[]; longTaskAt: number[]; since: number };
+    w.longTasks = [];
+    w.longTaskAt = [];
+    w.since = performance.now();
     performance.mark('phase');
   });
   const before = await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines());
