@@ -85,17 +85,7 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
     };
     requestAnimationFrame(tick);
   });
-  const traced = TRACE ? await startTrace(cdp) : null;
-  // The phase's clock and its count of long tasks start here, after the trace has (its mark is the trace's zero).
-  await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[]; longTaskAt: number[]; since: number };
-    w.longTasks = [];
-    w.longTaskAt = [];
-    w.since = performance.now();
-    performance.mark('phase');
-  });
   const before = await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines());
-  const running = page.evaluate(([r, s]) => (window as unknown as { bench: { start(r: number, s: number): Promise<number> } }).bench.start(r!, s!), [rate, seconds]);
   const heapMiB: number[] = [];
   const heapAt: number[] = [];
   const domNodes: number[] = [];
@@ -106,7 +96,18 @@ async function phase(page: Page, view: 'Structured' | 'Raw'): Promise<Phase> {
     heapAt.push((await page.evaluate(() => (window as unknown as { bench: { lines(): number } }).bench.lines())) - before);
     domNodes.push(await page.evaluate(() => document.getElementsByTagName('*').length));
   };
+  // The first sample's forced collection comes before the lines do, not among the first draws.
   await sample();
+  const traced = TRACE ? await startTrace(cdp) : null;
+  // The phase's clock and its count of long tasks start here, after the trace has (its mark is the trace's zero).
+  await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[]; longTaskAt: number[]; since: number };
+    w.longTasks = [];
+    w.longTaskAt = [];
+    w.since = performance.now();
+    performance.mark('phase');
+  });
+  const running = page.evaluate(([r, s]) => (window as unknown as { bench: { start(r: number, s: number): Promise<number> } }).bench.start(r!, s!), [rate, seconds]);
   if (PROFILE) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.start');
