@@ -224,14 +224,20 @@ function stopReason(reason: unknown): StopReason {
   return reason === 'cancelled' || reason === 'lease_lost' ? reason : 'shutdown';
 }
 
-/** The argv without the prompt, which may be long and is already in the run's record. */
+/**
+ * What stands for an argument's value when the argv is logged: the prompt (already in the run's
+ * record) and the system instruction are long and span lines, and the log line is one line.
+ */
+const ELIDED: Record<string, string> = { '-t': '<task prompt>', '--text': '<task prompt>', '--system': '<instructions>' };
+
 function describeArgs(args: string[]): string {
   const shown: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     shown.push(arg);
-    if (arg === '-t' || arg === '--text') {
-      shown.push('<task prompt>');
+    const stand = ELIDED[arg];
+    if (stand !== undefined) {
+      shown.push(stand);
       i++;
     }
   }

@@ -140,6 +140,10 @@ describe('node-worker with goose', { timeout: 60_000 }, () => {
     expect(artifacts.map((a) => a.filename)).toEqual(['fleet-report.md']);
     const download = await fetch(`${stack.base}/api/v1/runs/${run.id}/artifacts/${artifacts[0]!.id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(await download.text()).toBe(`# Fleet report\n${marker}\n`);
+    // The log's start line names the instruction but is one line: its text spans lines and stays out.
+    const start = (await stack.runLogs(run.id)).find((l) => l.stream === 'system' && l.line.startsWith('attempt 1/'))!;
+    expect(start.line).toContain('--system <instructions>');
+    expect(start.line).not.toContain('\n');
   });
 
   it('fails a run whose provider key is missing with a message naming the provider, the variable and how to supply it', async () => {

@@ -2,7 +2,7 @@
 // call's card (collapsed to its name, argument and outcome; its arguments and output when opened),
 // an error, the completion banner, a note or a line of plain output. Each row starts with its line
 // link (#L120).
-import { Component } from 'preact';
+import { Component, Fragment } from 'preact';
 import type { LogView } from '../api/types.ts';
 import { argumentSummary, isErrorLine, toolLabel, usageOf, type Block, type LogModel, type ToolBlock } from '../lib/log-model.ts';
 import { cost, count } from '../lib/format.ts';
@@ -88,8 +88,31 @@ export function RawRow(props: { line: LogView; ctx: RowContext; row?: number; hi
     >
       <LineLink sequence={l.sequence} ctx={props.ctx} />
       <span class="stream">{l.stream}</span>
-      <span class="text">{l.line}</span>
+      <RowText text={l.line} />
     </div>
+  );
+}
+
+/**
+ * A raw line's text on its one row: a line break inside it shows as ↵, since a row of the raw view
+ * has a fixed height and a second line would be drawn over the rows below.
+ */
+export function RowText(props: { text: string }) {
+  if (!props.text.includes('\n')) return <span class="text">{props.text}</span>;
+  const parts = props.text.split(/\r?\n/);
+  return (
+    <span class="text">
+      {parts.map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && (
+            <span class="line-break" title="line break">
+              ↵
+            </span>
+          )}
+          {part}
+        </Fragment>
+      ))}
+    </span>
   );
 }
 
@@ -193,7 +216,7 @@ function ToolCard(props: { block: ToolBlock; ctx: RowContext; open: boolean; onT
                 {shown.map((l) => (
                   <div key={l.sequence} class={`log-raw${isErrorLine(l) ? ' is-error' : ''}${ctx.target === l.sequence ? ' is-target' : ''}`}>
                     <LineLink sequence={l.sequence} ctx={ctx} />
-                    <span class="text">{l.line}</span>
+                    <RowText text={l.line} />
                   </div>
                 ))}
                 {block.output.length > shown.length && <p class="muted small">{(block.output.length - shown.length).toLocaleString()} more lines: see the raw view.</p>}
