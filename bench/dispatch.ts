@@ -1,7 +1,8 @@
 // Dispatch figures: pickup latency (run created → claimed by an idle long-polling worker) p50/p99, and
 // claim throughput (runs/s) with 8 concurrent claimers draining a queue — through the API, through the
 // Dispatcher alone (bench/parts-entry.ts), and through bench/claim-baseline.ts, a Worker that runs only
-// the claim statement, served by the same runtime on the same D1 database. Usage: node bench/dispatch.ts [rounds]
+// the claim statement, served by the same runtime on the same D1 database (on its own socket, and through
+// the front door the API is reached by). Usage: node bench/dispatch.ts [rounds]
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
 
 async function register(base: string, name: string, workspace = 'default') {
@@ -85,7 +86,10 @@ const paths = {
     runIds((await post(`${cp.base}/api/__bench/claim-via-dispatcher`, { worker_id: worker, workspace_id: workspace, lease_seconds: LEASE_SECONDS })).runs),
   'the claim-only Worker': async (worker: string, workspace: string) =>
     runIds((await post(cp.claimBaseline!, { worker_id: worker, workspace_id: workspace, lease_seconds: LEASE_SECONDS })).runs),
+  'the claim-only Worker, front door': async (worker: string, workspace: string) =>
+    runIds((await post(cp.claimBaselineFrontDoor!, { worker_id: worker, workspace_id: workspace, lease_seconds: LEASE_SECONDS })).runs),
 };
+const BASELINES = ['the claim-only Worker', 'the claim-only Worker, front door'];
 try {
   console.log(`machine: ${machine()}`);
   await pickup(cp.base, 3); // warm-up
@@ -98,18 +102,23 @@ try {
     for (const [i, [name, claim]] of Object.entries(paths).entries()) results.get(name)!.push(await drain(cp, claim, `r${round}p${i}`));
     console.log(`round ${round}: ${[...results].map(([name, drains]) => `${name} ${Math.round(drains.at(-1)!.perSecond)} runs/s`).join(', ')}`);
   }
-  const baseline = median(results.get('the claim-only Worker')!.map((d) => d.perSecond));
+  const baseline = median(results.get(BASELINES[0]!)!.map((d) => d.perSecond));
+  const frontDoor = median(results.get(BASELINES[1]!)!.map((d) => d.perSecond));
   console.log(`claim throughput, ${CLAIMERS} concurrent claimers, one run per claim, ${RUNS} runs, median of ${ROUNDS} rounds:`);
   for (const [name, drains] of results) {
     const rate = median(drains.map((d) => d.perSecond));
     const cpu = median(drains.map((d) => d.cpuMsPerClaim));
     const duplicates = drains.reduce((n, d) => n + d.duplicates, 0);
-    console.log(`  ${name.padEnd(31)} ${Math.round(rate).toString().padStart(4)} runs/s (${((100 * rate) / baseline).toFixed(0).padStart(3)} % of the claim-only Worker), runtime CPU ${cpu.toFixed(1)} ms per claim, duplicates ${duplicates}`);
+    console.log(`  ${name.padEnd(34)} ${Math.round(rate).toString().padStart(4)} runs/s (${((100 * rate) / baseline).toFixed(0).padStart(3)} % of the claim-only Worker on its own socket, ${((100 * rate) / frontDoor).toFixed(0).padStart(3)} % through the front door), runtime CPU ${cpu.toFixed(1)} ms per claim, duplicates ${duplicates}`);
   }
   // Each round's paths ran one after the other, so a round's ratio is least touched by the machine's
   // other load drifting between rounds.
-  const paired = (name: string) => median(results.get(name)!.map((d, i) => d.perSecond / results.get('the claim-only Worker')![i]!.perSecond));
-  console.log(`median of the rounds' own ratios: the API ${(100 * paired('the API (POST /workers/claim)')).toFixed(0)} %, Dispatcher.claim() alone ${(100 * paired('Dispatcher.claim() alone')).toFixed(0)} % of the claim-only Worker`);
+  const paired = (name: string, to: string) => median(results.get(name)!.map((d, i) => d.perSecond / results.get(to)![i]!.perSecond));
+  for (const to of BASELINES) {
+    const api = paired('the API (POST /workers/claim)', to);
+    const alone = paired('Dispatcher.claim() alone', to);
+    console.log(`median of the rounds' own ratios to ${to}: the API ${(100 * api).toFixed(0)} %, Dispatcher.claim() alone ${(100 * alone).toFixed(0)} %`);
+  }
 
   // What telling each claimed run's new RunHub would cost (claims used to; viewers now learn 'assigned' from the hub's own reading of D1).
   const price = async (part: string) => {

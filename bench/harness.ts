@@ -19,6 +19,8 @@ export interface ControlPlane {
   base: string;
   /** With `claimBaseline`: bench/claim-baseline.ts, in the same runtime on the same D1 database, on its own port. */
   claimBaseline?: string;
+  /** The same Worker reached as the API is: through the runtime's front door on `base` (Miniflare's entry Worker), by a route of its own. */
+  claimBaselineFrontDoor?: string;
   /** CPU time (user + system) the processes serving it have used so far, in ms. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -65,6 +67,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   }
 }
 
+const BASELINE_ROUTE = '/__bench/claim-baseline';
+
 /** In this process, as scripts/serve.ts does it: workerd answers requests without Node in the path. */
 async function startServe(port: number, state: string, options: StartOptions): Promise<ControlPlane> {
   const extraWorkers = options.claimBaseline
@@ -74,15 +78,18 @@ async function startServe(port: number, state: string, options: StartOptions): P
           modules: [{ type: 'ESModule', path: join(ROOT, '.wrangler/serve/claim-baseline.js'), contents: await bundleWorker('bench/claim-baseline.ts') }],
           // Straight to the Worker, skipping Miniflare's entry Worker that the API's requests pass through: if anything, this flatters the baseline.
           unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+          // And through the entry Worker, as the API's requests come (they then pass the static-assets router too).
+          routes: [`*${BASELINE_ROUTE}`],
         },
       ]
     : [];
   const { url, miniflare } = await serve({ host: '127.0.0.1', port, state, vars: { ...KEYS, ...options.vars }, extraWorkers, ...(options.entry ? { entry: options.entry } : {}) });
   const base = url.origin;
   const claimBaseline = options.claimBaseline ? (await miniflare.unsafeGetDirectURL('claim-baseline')).origin : undefined;
+  const frontDoor = options.claimBaseline ? { claimBaselineFrontDoor: `${base}${BASELINE_ROUTE}` } : {};
   // Miniflare's Node side has no part in answering requests, so the runtime's own process is the server.
   const runtime = childrenOf(process.pid).filter((pid) => cmdline(pid).includes(`entry=127.0.0.1:${port} `));
-  return { base, ...(claimBaseline ? { claimBaseline } : {}), cpuMs: () => cpuMs(runtime), stop: () => miniflare.dispose() };
+  return { base, ...(claimBaseline ? { claimBaseline } : {}), ...frontDoor, cpuMs: () => cpuMs(runtime), stop: () => miniflare.dispose() };
 }
 
 async function startWranglerDev(port: number, state: string, env: NodeJS.ProcessEnv, options: StartOptions): Promise<ControlPlane> {
