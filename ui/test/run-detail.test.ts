@@ -257,6 +257,8 @@ describe('the run page', () => {
     await page.getByRole('heading', { level: 1, name: 'Waits forever' }).waitFor();
     await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Live');
     await b.expectAccessible(page, 'queued run page, dark');
+    // No attempt has started, so none is counted.
+    await page.getByText('none yet (up to 3)', { exact: true }).waitFor();
     // A browser whose WebSockets do not get through follows the log over Server-Sent Events.
     const sseOnly = await b.newPage();
     await sseOnly.addInitScript(() => Reflect.deleteProperty(window, 'WebSocket'));
@@ -272,6 +274,7 @@ describe('the run page', () => {
     await timeline.getByText('Cancelled', { exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).waitFor({ state: 'detached' });
     await expect(timeline.getByText('skipped', { exact: true }).count()).resolves.toBe(2);
+    await page.getByText('none started (up to 3)', { exact: true }).waitFor();
     await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Complete');
     await expect.poll(() => streamState(sseOnly).textContent(), { timeout: 10_000 }).toBe('Complete');
 

@@ -255,7 +255,14 @@ function RunProps(props: { run: Run; attempts: RunAttempt[] }) {
       </dd>
       <dt>Attempt</dt>
       <dd>
-        {r.attempt} of {r.max_attempts}
+        {r.attempt > 0 ? (
+          `${r.attempt} of ${r.max_attempts}`
+        ) : (
+          // No attempt has started: the run is waiting, or it ended before any did.
+          <span class="muted">
+            {FINAL.has(r.status) ? 'none started' : 'none yet'} (up to {r.max_attempts})
+          </span>
+        )}
       </dd>
       <dt>Priority</dt>
       <dd>{r.priority}</dd>
