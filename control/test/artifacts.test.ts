@@ -51,7 +51,14 @@ describe('artifacts', () => {
     const run = await claimedRun();
     const missing = await upload(run.id, run.token, null);
     expect(missing.status).toBe(422);
-    expect(JSON.stringify(await missing.json())).toContain('file');
+    const told = { field: 'file', message: 'must be a file: a multipart/form-data part with a filename' };
+    expect((await missing.json<{ fields: unknown[] }>()).fields).toEqual([told]);
+    // A text part named `file` is not a file either.
+    const form = new FormData();
+    form.set('file', 'just text');
+    const text = await call(`/workers/runs/${run.id}/artifacts`, { method: 'POST', form, headers: lease(run.token) });
+    expect(text.status).toBe(422);
+    expect((await text.json<{ fields: unknown[] }>()).fields).toEqual([told]);
     const stale = await upload(run.id, 'not-the-lease', new File(['x'], 'x.txt'));
     expect(stale.status).toBe(409);
     expect((await stale.json<any>()).code).toBe('lease_lost');

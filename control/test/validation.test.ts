@@ -96,9 +96,10 @@ describe('malformed JSON', () => {
     }
   });
 
-  it('answers 415 in the envelope for a body that is not declared as JSON', async () => {
+  it('answers 415 in the envelope for a body that is not declared as JSON, saying what to send', async () => {
     for (const e of bodyEndpoints) {
-      await expectEnvelope(await send(e, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'http_error', label(e));
+      const body = await expectEnvelope(await send(e, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type', label(e));
+      expect(body.detail, label(e)).toBe("Unsupported Content-Type 'text/plain': JSON bodies are sent as application/json, and uploads (skills, artifacts) as multipart/form-data");
     }
   });
 });

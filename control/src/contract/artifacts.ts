@@ -17,6 +17,6 @@ export type Artifact = z.infer<typeof Artifact>;
 
 export const ArtifactUpload = z
   .object({
-    file: z.instanceof(File).openapi({ type: 'string', format: 'binary', description: 'The file; its part name becomes the artifact\'s filename' }),
+    file: z.instanceof(File, { error: 'must be a file: a multipart/form-data part with a filename' }).openapi({ type: 'string', format: 'binary', description: 'The file, in a part named `file`; the part\'s filename becomes the artifact\'s filename' }),
   })
   .openapi('ArtifactUpload');

@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { MAX_COMPATIBILITY, MAX_DESCRIPTION } from '../skills/skill-md.ts';
 import { timestamp } from './common.ts';
 
-const file = z.instanceof(File).openapi({ type: 'string', format: 'binary' });
+const file = z.instanceof(File, { error: 'must be a file: a multipart/form-data part with a filename' }).openapi({ type: 'string', format: 'binary' });
 
 export const SkillUpload = z
   .object({

@@ -72,6 +72,11 @@ export function handleError(err: Error, c: Context): Response {
     if (status === 413) {
       return errorResponse(c, new ApiError(413, 'payload_too_large', err.message || 'Request body is too large'));
     }
+    if (status === 415) {
+      const type = c.req.header('Content-Type');
+      const detail = `Unsupported Content-Type ${type ? `'${type}'` : '(none sent)'}: JSON bodies are sent as application/json, and uploads (skills, artifacts) as multipart/form-data`;
+      return errorResponse(c, new ApiError(415, 'unsupported_media_type', detail));
+    }
     return errorResponse(c, new ApiError(status, 'http_error', err.message || 'Request failed'));
   }
   console.error(JSON.stringify({ msg: 'unhandled error', method: c.req.method, path: c.req.path, ...describeError(err) }));
