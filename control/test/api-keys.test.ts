@@ -67,6 +67,18 @@ describe('creating keys', () => {
     expect(dump).not.toContain(created.key);
   });
 
+  it('knows a key stored by its SHA-256 in lowercase hex, as stored by earlier versions', async () => {
+    const userId = unique('hashed-user');
+    await env.DB.batch([
+      env.DB.prepare('INSERT INTO users (id, username) VALUES (?1, ?1)').bind(userId),
+      env.DB.prepare("INSERT INTO workspace_members (id, workspace_id, user_id, role) VALUES (?1, 'default', ?2, 'member')").bind(`${userId}-m`, userId),
+      // sha256("fc_known_key_for_the_hash_test"), worked out outside the code under test.
+      env.DB.prepare("INSERT INTO api_keys (id, name, key_hash, prefix, role, user_id, workspace_id) VALUES (?1, 'known', '89ae1d140428628f36b004f2ad6dd68bb87845d16c72900503925527448938ac', 'fc_known', 'member', ?2, 'default')").bind(`${userId}-k`, userId),
+    ]);
+    const me = await callJson('/users/me', { key: 'fc_known_key_for_the_hash_test' });
+    expect(me.id).toBe(userId);
+  });
+
   it('makes every key different', async () => {
     const a = await callJson('/api-keys', { body: { name: 'a' } }, 201);
     const b = await callJson('/api-keys', { body: { name: 'b' } }, 201);

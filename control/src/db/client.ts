@@ -3,10 +3,17 @@ import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import * as schema from './schema.ts';
 
-export type Db = ReturnType<typeof openDb>;
+const connect = (d1: D1Database) => drizzle(d1, { schema });
 
-export function openDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+export type Db = ReturnType<typeof connect>;
+
+/** One handle per binding: making one works out the schema's relations, which no request should pay for again. */
+const handles = new WeakMap<D1Database, Db>();
+
+export function openDb(d1: D1Database): Db {
+  let db = handles.get(d1);
+  if (!db) handles.set(d1, (db = connect(d1)));
+  return db;
 }
 
 /**
