@@ -2,8 +2,9 @@
 // claim throughput (runs/s) with 8 concurrent claimers draining a queue — through the API, through the
 // Dispatcher alone (bench/parts-entry.ts), and through bench/claim-baseline.ts, a Worker that runs only
 // the claim statement, served by the same runtime on the same D1 database (on its own socket, and through
-// the front door the API is reached by). Usage: node bench/dispatch.ts [rounds]
+// the front door the API is reached by). Usage: [FC_PROFILE=1] node bench/dispatch.ts [rounds]
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
+import { hottest, profileIsolate } from './isolate-profile.ts';
 
 async function register(base: string, name: string, workspace = 'default') {
   return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 }, headers: { 'X-Workspace-ID': workspace } })).id as string;
@@ -40,7 +41,8 @@ interface Drain {
  * Queues `runs` runs in a workspace of their own, then `claimers` new workers claim one run per request
  * until the queue is empty. Each drain starts as the first did: an empty queue, workers holding nothing.
  */
-async function drain(cp: ControlPlane, claim: (worker: string, workspace: string) => Promise<string[]>, round: string): Promise<Drain> {
+/** `around` wraps the claiming alone (not the queueing before it), e.g. to profile it. */
+async function drain(cp: ControlPlane, claim: (worker: string, workspace: string) => Promise<string[]>, round: string, around = (claiming: () => Promise<void>) => claiming()): Promise<Drain> {
   const workspace = (await api(cp.base, '/workspaces', { body: { name: `bench ${round}`, slug: `bench-${round}` } })).id as string;
   await queueRuns(cp.base, RUNS, round, workspace);
   const workers = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => register(cp.base, `${round}-${i}`, workspace)));
@@ -48,15 +50,17 @@ async function drain(cp: ControlPlane, claim: (worker: string, workspace: string
   let duplicates = 0;
   const cpu = cp.cpuMs();
   const started = performance.now();
-  await Promise.all(
-    workers.map(async (worker) => {
-      for (;;) {
-        const got = await claim(worker, workspace);
-        if (got.length === 0) return;
-        for (const id of got) (seen.has(id) ? duplicates++ : seen.add(id));
-      }
-    }),
-  );
+  await around(async () => {
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (;;) {
+          const got = await claim(worker, workspace);
+          if (got.length === 0) return;
+          for (const id of got) (seen.has(id) ? duplicates++ : seen.add(id));
+        }
+      }),
+    );
+  });
   const perSecond = seen.size / ((performance.now() - started) / 1000);
   if (seen.size !== RUNS) throw new Error(`${round}: claimed ${seen.size} of ${RUNS} runs`);
   return { perSecond, cpuMsPerClaim: (cp.cpuMs() - cpu) / RUNS, duplicates };
@@ -78,7 +82,10 @@ const RUNS = 400;
 const CLAIMERS = 8;
 const ROUNDS = Number(process.argv[2] ?? 5);
 
-const cp = await startControlPlane({ entry: 'bench/parts-entry.ts', claimBaseline: true, vars: { ORCH_LEASE_SECONDS: String(LEASE_SECONDS) } });
+/** FC_PROFILE=1: after the rounds, one more drain through the API with the control plane's isolate profiled. */
+const PROFILE = process.env.FC_PROFILE === '1';
+
+const cp = await startControlPlane({ entry: 'bench/parts-entry.ts', claimBaseline: true, profile: PROFILE, vars: { ORCH_LEASE_SECONDS: String(LEASE_SECONDS) } });
 const paths = {
   'the API (POST /workers/claim)': async (worker: string, workspace: string) =>
     runIds((await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 }, headers: { 'X-Workspace-ID': workspace } })).runs),
@@ -118,6 +125,15 @@ try {
     const api = paired('the API (POST /workers/claim)', to);
     const alone = paired('Dispatcher.claim() alone', to);
     console.log(`median of the rounds' own ratios to ${to}: the API ${(100 * api).toFixed(0)} %, Dispatcher.claim() alone ${(100 * alone).toFixed(0)} %`);
+  }
+
+  if (PROFILE) {
+    const api = paths['the API (POST /workers/claim)'];
+    let profile: Awaited<ReturnType<typeof profileIsolate>> | undefined;
+    await drain(cp, api, 'profiled', async (claiming) => void (profile = await profileIsolate(cp.inspectorPort!, 'flight-control', claiming)));
+    const { self, inclusive } = hottest(profile!);
+    const show = (rows: [string, number][]) => rows.map(([name, pct]) => `  ${pct.toFixed(1).padStart(5)} %  ${name}`).join('\n');
+    console.log(`the control plane's isolate during a drain through the API, by samples on top of the stack:\n${show(self)}\nand anywhere in it:\n${show(inclusive)}`);
   }
 
   // What telling each claimed run's new RunHub would cost (claims used to; viewers now learn 'assigned' from the hub's own reading of D1).

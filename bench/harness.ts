@@ -23,6 +23,8 @@ export interface ControlPlane {
   claimBaselineFrontDoor?: string;
   /** CPU time (user + system) the processes serving it have used so far, in ms. */
   cpuMs(): number;
+  /** With `profile`: the runtime's inspector port (bench/isolate-profile.ts). */
+  inspectorPort?: number;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface StartOptions {
   entry?: string;
   server?: Server;
   claimBaseline?: boolean;
+  /** Opens the runtime's inspector, to profile the control plane's isolate. */
+  profile?: boolean;
   /** ORCH_* settings beyond the master and admin keys. */
   vars?: Record<string, string>;
 }
@@ -83,13 +87,14 @@ async function startServe(port: number, state: string, options: StartOptions): P
         },
       ]
     : [];
-  const { url, miniflare } = await serve({ host: '127.0.0.1', port, state, vars: { ...KEYS, ...options.vars }, extraWorkers, ...(options.entry ? { entry: options.entry } : {}) });
+  const inspector = options.profile ? { inspectorPort: await freePort() } : {};
+  const { url, miniflare } = await serve({ host: '127.0.0.1', port, state, vars: { ...KEYS, ...options.vars }, extraWorkers, ...inspector, ...(options.entry ? { entry: options.entry } : {}) });
   const base = url.origin;
   const claimBaseline = options.claimBaseline ? (await miniflare.unsafeGetDirectURL('claim-baseline')).origin : undefined;
   const frontDoor = options.claimBaseline ? { claimBaselineFrontDoor: `${base}${BASELINE_ROUTE}` } : {};
   // Miniflare's Node side has no part in answering requests, so the runtime's own process is the server.
   const runtime = childrenOf(process.pid).filter((pid) => cmdline(pid).includes(`entry=127.0.0.1:${port} `));
-  return { base, ...(claimBaseline ? { claimBaseline } : {}), ...frontDoor, cpuMs: () => cpuMs(runtime), stop: () => miniflare.dispose() };
+  return { base, ...(claimBaseline ? { claimBaseline } : {}), ...frontDoor, ...inspector, cpuMs: () => cpuMs(runtime), stop: () => miniflare.dispose() };
 }
 
 async function startWranglerDev(port: number, state: string, env: NodeJS.ProcessEnv, options: StartOptions): Promise<ControlPlane> {

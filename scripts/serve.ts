@@ -22,6 +22,8 @@ export interface ServeOptions {
   vars?: Record<string, string>;
   /** Further Workers in the same runtime (benchmarks), with the control plane's compatibility settings and D1 database. */
   extraWorkers?: Record<string, unknown>[];
+  /** The port of the runtime's inspector (benchmarks that profile the control plane). */
+  inspectorPort?: number;
 }
 
 /** esbuild with the options `wrangler dev` gives it for a modules Worker (conditions, target, names kept). */
@@ -75,6 +77,7 @@ export async function controlPlaneOptions(opts: ServeOptions) {
     logRequests: false,
     // The placeholder `request.cf`: otherwise Miniflare fetches Cloudflare's from the network on every start.
     cf: false,
+    ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
     workers: [
       {
         ...worker,
