@@ -4,7 +4,7 @@
 // the claim statement, served by the same runtime on the same D1 database (on its own socket, and through
 // the front door the API is reached by). Usage: [FC_PROFILE=1] node bench/dispatch.ts [rounds]
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
-import { hottest, profileIsolate } from './isolate-profile.ts';
+import { printHottest, profileIsolate } from './isolate-profile.ts';
 
 async function register(base: string, name: string, workspace = 'default') {
   return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 }, headers: { 'X-Workspace-ID': workspace } })).id as string;
@@ -131,9 +131,7 @@ try {
     const api = paths['the API (POST /workers/claim)'];
     let profile: Awaited<ReturnType<typeof profileIsolate>> | undefined;
     await drain(cp, api, 'profiled', async (claiming) => void (profile = await profileIsolate(cp.inspectorPort!, 'flight-control', claiming)));
-    const { self, inclusive } = hottest(profile!);
-    const show = (rows: [string, number][]) => rows.map(([name, pct]) => `  ${pct.toFixed(1).padStart(5)} %  ${name}`).join('\n');
-    console.log(`the control plane's isolate during a drain through the API, by samples on top of the stack:\n${show(self)}\nand anywhere in it:\n${show(inclusive)}`);
+    printHottest('during a drain through the API', profile!);
   }
 
   // What telling each claimed run's new RunHub would cost (claims used to; viewers now learn 'assigned' from the hub's own reading of D1).

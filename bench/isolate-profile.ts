@@ -1,6 +1,7 @@
 // A CPU profile of one Worker's isolate in the local runtime, taken over the inspector (Miniflare's
 // `inspectorPort`): which functions the control plane spends its time in while a benchmark works.
-// FC_PROFILE=1 node bench/dispatch.ts prints one of a drain through the API.
+// FC_PROFILE=1 node bench/dispatch.ts prints one of a drain through the API, and bench/live-logs.ts one
+// of a round of log ingestion.
 
 interface ProfileNode {
   id: number;
@@ -67,4 +68,11 @@ export function hottest(profile: Profile, count = 20): { self: [string, number][
   }
   const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, count).map(([n, c]): [string, number] => [n, (100 * c) / profile.samples.length]);
   return { self: top(self), inclusive: top(inclusive) };
+}
+
+/** Prints `hottest` of a profile under a heading. */
+export function printHottest(what: string, profile: Profile): void {
+  const { self, inclusive } = hottest(profile);
+  const show = (rows: [string, number][]) => rows.map(([name, pct]) => `  ${pct.toFixed(1).padStart(5)} %  ${name}`).join('\n');
+  console.log(`the control plane's isolate ${what}, by samples on top of the stack:\n${show(self)}\nand anywhere in it:\n${show(inclusive)}`);
 }

@@ -1,7 +1,10 @@
 // Live-log figures for one run: ingest lines/s with 100-line batches (median of 5 rounds); emit → viewer latency p50/p99
 // with 1, 10 and 100 WebSocket viewers; deliveries/s (lines × viewers received per second).
-// Usage: node bench/live-logs.ts
+// Usage: [FC_PROFILE=1] node bench/live-logs.ts (FC_PROFILE=1: a round of ingestion with the control plane's isolate profiled)
 import { api, machine, percentile, startControlPlane } from './harness.ts';
+import { printHottest, profileIsolate } from './isolate-profile.ts';
+
+const PROFILE = process.env.FC_PROFILE === '1';
 
 const BATCH = 100;
 
@@ -28,17 +31,21 @@ async function ingest(base: string, batches: number): Promise<number> {
   return (batches * BATCH) / ((performance.now() - started) / 1000);
 }
 
+/** One key may hold at most 50 streams open (MAX_STREAMS_PER_KEY): the viewers share keys of their own, this many to a key. */
+const VIEWERS_PER_KEY = 25;
+
 async function fanOut(base: string, viewers: number, batches: number) {
   const run = await runningRun(base);
-  const url = `${base.replace('http', 'ws')}/api/v1/runs/${run.id}/logs/stream?token=admin`;
+  const keys = await Promise.all(Array.from({ length: Math.ceil(viewers / VIEWERS_PER_KEY) }, async (_, i) => (await api(base, '/api-keys', { body: { name: `viewers ${viewers}/${i}`, role: 'viewer' } })).key as string));
+  const url = (i: number) => `${base.replace('http', 'ws')}/api/v1/runs/${run.id}/logs/stream?token=${keys[Math.floor(i / VIEWERS_PER_KEY)]}`;
   const latencies: number[] = [];
   let received = 0;
   const expected = viewers * batches * BATCH;
   let allIn!: () => void;
   const done = new Promise<void>((r) => (allIn = r));
   const sockets = await Promise.all(
-    Array.from({ length: viewers }, () => new Promise<WebSocket>((open, fail) => {
-      const ws = new WebSocket(url);
+    Array.from({ length: viewers }, (_, i) => new Promise<WebSocket>((open, fail) => {
+      const ws = new WebSocket(url(i));
       ws.onopen = () => open(ws);
       ws.onerror = () => fail(new Error('viewer could not connect'));
       ws.onmessage = (e) => {
@@ -64,7 +71,7 @@ async function fanOut(base: string, viewers: number, batches: number) {
   return { viewers, received, expected, p50: percentile(latencies, 50), p99: percentile(latencies, 99), deliveriesPerSecond: received / seconds };
 }
 
-const cp = await startControlPlane();
+const cp = await startControlPlane({ profile: PROFILE });
 try {
   console.log(`machine: ${machine()}`);
   await ingest(cp.base, 5); // warm-up
@@ -75,6 +82,7 @@ try {
   console.log(
     `ingest: median ${Math.round(rates[2]!)} lines/s, range ${Math.round(rates[0]!)}-${Math.round(rates[4]!)} (one run at a time, ${BATCH}-line batches, sequential posts, 5 rounds of 10,000 lines)`,
   );
+  if (PROFILE) printHottest('while one run\'s lines are posted, 100 at a time', await profileIsolate(cp.inspectorPort!, 'flight-control', async () => void (await ingest(cp.base, 100))));
   for (const viewers of [1, 10, 100]) {
     const r = await fanOut(cp.base, viewers, 30);
     console.log(
