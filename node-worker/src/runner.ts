@@ -228,14 +228,18 @@ function stopReason(reason: unknown): StopReason {
  * What stands for an argument's value when the argv is logged: the prompt (already in the run's
  * record) and the system instruction are long and span lines, and the log line is one line.
  */
-const ELIDED: Record<string, string> = { '-t': '<task prompt>', '--text': '<task prompt>', '--system': '<instructions>' };
+const ELIDED = new Map([
+  ['-t', '<task prompt>'],
+  ['--text', '<task prompt>'],
+  ['--system', '<instructions>'],
+]);
 
 function describeArgs(args: string[]): string {
   const shown: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     shown.push(arg);
-    const stand = ELIDED[arg];
+    const stand = ELIDED.get(arg);
     if (stand !== undefined) {
       shown.push(stand);
       i++;
