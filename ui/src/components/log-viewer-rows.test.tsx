@@ -10,11 +10,13 @@ describe('a raw row', () => {
   const host = document.createElement('div');
   afterEach(() => render(null, host));
 
-  it('keeps a line with line breaks on its one row, each break shown as ↵', () => {
-    render(<RawRow line={line('starting goose\nSave every file\r\nthen finish')} ctx={ctx} />, host);
+  it('keeps a line with line breaks on its one row, each break shown as ↵ and named for screen readers', () => {
+    render(<RawRow line={line('starting goose\nSave every file\r\nthen\rfinish\u2028done')} ctx={ctx} />, host);
     const text = host.querySelector('.text')!;
-    expect(text.textContent).toBe('starting goose↵Save every file↵then finish');
-    expect(text.querySelectorAll('.line-break')).toHaveLength(2);
+    expect(text.textContent).toBe('starting goose↵Save every file↵then↵finish↵done');
+    const breaks = [...text.querySelectorAll('.line-break')];
+    expect(breaks).toHaveLength(4);
+    expect(breaks.every((b) => b.getAttribute('role') === 'img' && b.getAttribute('aria-label') === 'line break')).toBe(true);
   });
 
   it('shows a line without breaks as it is', () => {

@@ -98,14 +98,13 @@ export function RawRow(props: { line: LogView; ctx: RowContext; row?: number; hi
  * has a fixed height and a second line would be drawn over the rows below.
  */
 export function RowText(props: { text: string }) {
-  if (!props.text.includes('\n')) return <span class="text">{props.text}</span>;
-  const parts = props.text.split(/\r?\n/);
+  if (!LINE_BREAK.test(props.text)) return <span class="text">{props.text}</span>;
   return (
     <span class="text">
-      {parts.map((part, i) => (
+      {props.text.split(LINE_BREAK).map((part, i) => (
         <Fragment key={i}>
           {i > 0 && (
-            <span class="line-break" title="line break">
+            <span class="line-break" role="img" aria-label="line break">
               ↵
             </span>
           )}
@@ -115,6 +114,9 @@ export function RowText(props: { text: string }) {
     </span>
   );
 }
+
+/** What starts a new line when drawn: CR LF, LF, a lone CR, and Unicode's line and paragraph separators. */
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/;
 
 export function BlockRow(props: { block: Block; ctx: RowContext; open: boolean; onToggle: (first: number) => void }) {
   const { block, ctx } = props;
