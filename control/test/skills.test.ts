@@ -103,6 +103,18 @@ describe('hostile uploads', () => {
     });
   }
 
+  it('says which part is not a file: a missing SKILL.md, or text where files go', async () => {
+    const noSkillMd = new FormData();
+    noSkillMd.set('skill_md', 'name: not a file');
+    const missing = await expectError(await call('/skills', { method: 'POST', form: noSkillMd }), 422, 'validation_failed');
+    expect(missing.fields).toEqual([{ field: 'skill_md', message: 'must be a file: a multipart/form-data part with a filename' }]);
+    const textFiles = new FormData();
+    textFiles.set('skill_md', new File([skillMd(unique('text-files'))], 'SKILL.md'));
+    textFiles.set('files', 'just text');
+    const files = await expectError(await call('/skills', { method: 'POST', form: textFiles }), 422, 'validation_failed');
+    expect(files.fields).toEqual([{ field: 'files', message: 'must be files: multipart/form-data parts with filenames' }]);
+  });
+
   it('refuses a zip whose entry unpacks to more than it declares', async () => {
     const zip = zipOf({ 'liar.txt': text('x'.repeat(1000)) });
     // Rewrite the declared size (in the local header and the directory) to 10 bytes.

@@ -102,6 +102,15 @@ describe('malformed JSON', () => {
       expect(body.detail, label(e)).toBe("Unsupported Content-Type 'text/plain': JSON bodies are sent as application/json, and uploads (skills, artifacts) as multipart/form-data");
     }
   });
+
+  it('answers 415 saying what to send for a body with no Content-Type, and for JSON sent to an upload', async () => {
+    const e = bodyEndpoints[0]!;
+    const none = await expectEnvelope(await send(e, { rawBody: '{}', headers: { 'content-type': '' } }), 415, 'unsupported_media_type', label(e));
+    expect(none.detail).toMatch(/^Unsupported Content-Type \(none sent\): /);
+    const upload = await call('/skills', { method: 'POST', body: { skill_md: 'x' } });
+    const json = await expectEnvelope(upload, 415, 'unsupported_media_type', 'POST /skills with JSON');
+    expect(json.detail).toMatch(/^Unsupported Content-Type 'application\/json': .* uploads \(skills, artifacts\) as multipart\/form-data$/);
+  });
 });
 
 describe('wrong types and missing fields', () => {

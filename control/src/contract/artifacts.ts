@@ -1,6 +1,6 @@
 // Wire schemas for run artifacts: files a worker uploads during or after a run, kept in R2.
 import { z } from '@hono/zod-openapi';
-import { timestamp } from './common.ts';
+import { timestamp, uploadedFile } from './common.ts';
 
 export const Artifact = z
   .object({
@@ -17,6 +17,6 @@ export type Artifact = z.infer<typeof Artifact>;
 
 export const ArtifactUpload = z
   .object({
-    file: z.instanceof(File, { error: 'must be a file: a multipart/form-data part with a filename' }).openapi({ type: 'string', format: 'binary', description: 'The file, in a part named `file`; the part\'s filename becomes the artifact\'s filename' }),
+    file: uploadedFile.openapi({ description: 'The file, in a part named `file`; the part\'s filename becomes the artifact\'s filename' }),
   })
   .openapi('ArtifactUpload');

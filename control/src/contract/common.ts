@@ -54,8 +54,12 @@ export const errorResponses = {
   404: { description: 'No such resource in this workspace', content: errorContent },
   409: { description: 'Conflicts with existing state', content: errorContent },
   413: { description: 'Request body too large', content: errorContent },
+  415: { description: 'A body of a Content-Type the operation does not take', content: errorContent },
   422: { description: 'Validation failed; `fields` lists each problem', content: errorContent },
 } as const;
+
+/** An uploaded file: a multipart/form-data part with a filename (a text part is refused by name). */
+export const uploadedFile = z.instanceof(File, { error: 'must be a file: a multipart/form-data part with a filename' }).openapi({ type: 'string', format: 'binary' });
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
   body: { content: { 'application/json': { schema } }, required: true, ...(description ? { description } : {}) },

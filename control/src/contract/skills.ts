@@ -1,14 +1,12 @@
 // Wire schemas for skills: Agent Skills bundles (SKILL.md and its files) a workspace gives its runs.
 import { z } from '@hono/zod-openapi';
 import { MAX_COMPATIBILITY, MAX_DESCRIPTION } from '../skills/skill-md.ts';
-import { timestamp } from './common.ts';
-
-const file = z.instanceof(File, { error: 'must be a file: a multipart/form-data part with a filename' }).openapi({ type: 'string', format: 'binary' });
+import { timestamp, uploadedFile as file } from './common.ts';
 
 export const SkillUpload = z
   .object({
     skill_md: file.openapi({ description: 'The SKILL.md: YAML frontmatter (name, description, and optionally license, compatibility, metadata, allowed-tools), then the instructions.' }),
-    files: z.union([file, z.array(file)]).optional().openapi({ description: 'Further files, each stored under its part\'s filename (a relative path).' }),
+    files: z.union([file, z.array(file)], { error: 'must be files: multipart/form-data parts with filenames' }).optional().openapi({ description: 'Further files, each stored under its part\'s filename (a relative path).' }),
     zip_file: file.optional().openapi({ description: 'A zip of further files; wins over `files`. A SKILL.md at its root is left out.' }),
   })
   .openapi('SkillUpload');
