@@ -67,7 +67,7 @@ describe('creating keys', () => {
     expect(dump).not.toContain(created.key);
   });
 
-  it('knows a key stored by its SHA-256 in lowercase hex, as stored by earlier versions', async () => {
+  it('knows a key by its SHA-256 in lowercase hex, as keys are stored', async () => {
     const userId = unique('hashed-user');
     await env.DB.batch([
       env.DB.prepare('INSERT INTO users (id, username) VALUES (?1, ?1)').bind(userId),
