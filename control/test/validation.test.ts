@@ -113,6 +113,18 @@ describe('malformed JSON', () => {
   });
 });
 
+describe('query parameters', () => {
+  it('says a parameter was given more than once, rather than that it is not a number or a status', async () => {
+    for (const [path, field] of [['/jobs?limit=1&limit=2', 'limit'], ['/runs?status=queued&status=running', 'status']]) {
+      const body = await expectEnvelope(await call(path!), 422, 'validation_failed', path!);
+      expect(body.fields, path).toEqual([{ field, message: 'is given more than once; give it once' }]);
+    }
+    // Once, each is taken.
+    expect((await call('/jobs?limit=1')).status).toBe(200);
+    expect((await call('/runs?status=queued')).status).toBe(200);
+  });
+});
+
 describe('wrong types and missing fields', () => {
   // [endpoint, as METHOD and path template; body; the field the error must name]
   const cases: [string, unknown, string][] = [

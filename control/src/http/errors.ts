@@ -43,15 +43,21 @@ export function invalidField(field: string, message: string): ApiError {
   return new ApiError(422, 'validation_failed', `${field}: ${message}`, [{ field, message }]);
 }
 
-export function fromZodError(error: ZodError, target: string): ApiError {
+export function fromZodError(error: ZodError, target: string, raw?: unknown): ApiError {
   // A problem with the body as a whole (`null`, an array) names the body, not the validator's target.
   const whole = target === 'json' || target === 'form' ? 'body' : target;
   const fields = error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : whole,
-    message: issue.message,
+    message: target === 'query' && givenTwice(raw, issue.path) ? 'is given more than once; give it once' : issue.message,
   }));
   const detail = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   return new ApiError(422, 'validation_failed', detail || `invalid ${whole}`, fields);
+}
+
+/** A query parameter repeated in the URL arrives as an array, which the schema's own message would not explain. */
+function givenTwice(query: unknown, path: PropertyKey[]): boolean {
+  const name = path[0];
+  return path.length === 1 && typeof name === 'string' && typeof query === 'object' && query !== null && Array.isArray((query as Record<string, unknown>)[name]);
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {

@@ -6,7 +6,8 @@ import { fromZodError } from './errors.ts';
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, _c) => {
-      if (!result.success) throw fromZodError(result.error, result.target);
+      // The validator hands the hook the value it parsed as `data` as well, though its types leave it out.
+      if (!result.success) throw fromZodError(result.error, result.target, (result as { data?: unknown }).data);
     },
   });
 }
