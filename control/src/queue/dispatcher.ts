@@ -51,6 +51,11 @@ export class Dispatcher extends DurableObject<Env> {
   private feedTimer: ReturnType<typeof setTimeout> | null = null;
   /** The workspace this instance has stored as its own (the alarm reads it back after a restart). */
   private workspaceId: string | null = null;
+  /**
+   * When the reaper alarm this instance last set is due (epoch ms). Until then that alarm is surely still
+   * pending (nothing else removes it), so a claim need not ask storage; once it is due, claims ask again.
+   */
+  private alarmSetFor = 0;
 
   private get runs(): RunContext {
     return { env: this.env, defer: (work) => this.ctx.waitUntil(work) };
@@ -255,6 +260,7 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   private async armReaper(): Promise<void> {
+    if (Date.now() < this.alarmSetFor) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.setReaperAlarm(Date.now() + REAP_INTERVAL_MS, false);
   }
 
@@ -262,6 +268,7 @@ export class Dispatcher extends DurableObject<Env> {
   private async setReaperAlarm(at: number, afterGrace: boolean): Promise<void> {
     await this.ctx.storage.put({ alarm_due: at, alarm_after_grace: afterGrace });
     await this.ctx.storage.setAlarm(at);
+    this.alarmSetFor = at;
   }
 
   private async rememberWorkspace(workspaceId: string): Promise<void> {
