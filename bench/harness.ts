@@ -37,6 +37,8 @@ export interface StartOptions {
   profile?: boolean;
   /** ORCH_* settings beyond the master and admin keys. */
   vars?: Record<string, string>;
+  /** Fills the migrated D1 database (its SQLite file) before the control plane starts. */
+  seed?: (database: string) => void;
 }
 
 export function freePort(): Promise<number> {
@@ -58,6 +60,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   try {
     const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], { cwd: ROOT, env, encoding: 'utf8' });
     if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
+    if (options.seed) options.seed(d1File(state));
     const port = await freePort();
     const cp =
       options.server === 'wrangler-dev' || options.server === 'wrangler-dev-untraced'
@@ -69,6 +72,14 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     removeState();
     throw err;
   }
+}
+
+/** The local D1 database's SQLite file in a state folder (the one database the control plane binds). */
+function d1File(state: string): string {
+  const dir = join(state, 'v3/d1/miniflare-D1DatabaseObject');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+  if (files.length !== 1) throw new Error(`expected one D1 database in ${dir}, found ${files.length}`);
+  return join(dir, files[0]!);
 }
 
 const BASELINE_ROUTE = '/__bench/claim-baseline';

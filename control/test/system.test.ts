@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, unique } from './helpers.ts';
 
 describe('system', () => {
   it('answers health without a key', async () => {
@@ -21,6 +21,39 @@ describe('system', () => {
     expect(metrics.runs.cancelled).toBe((before.runs.cancelled ?? 0) + 1);
     expect(metrics.workers).toEqual({ online: 1, offline: 1 });
     expect(metrics.runs).not.toHaveProperty('running');
+  });
+
+  it('keeps its run counts equal to the runs themselves through the queue\'s changes, and a deleted workspace takes them along', async () => {
+    const slug = unique('counted');
+    const ws = await callJson('/workspaces', { body: { name: `Team ${slug}`, slug } }, 201);
+    const inWs = { workspace: ws.id };
+    const counted = async () => (await callJson('/system/metrics', inWs, 200)).runs;
+    const actual = async () => {
+      const { results } = await env.DB.prepare('SELECT status, COUNT(*) AS n FROM job_runs WHERE workspace_id = ?1 GROUP BY status').bind(ws.id).all<{ status: string; n: number }>();
+      return Object.fromEntries(results.map((r) => [r.status, r.n]));
+    };
+
+    const runs = [];
+    for (const prompt of ['a', 'b', 'c', 'd']) runs.push(await callJson('/runs', { ...inWs, body: { task_prompt: prompt } }, 201));
+    expect(await counted()).toEqual({ queued: 4 });
+    const worker = await callJson('/workers/register', { ...inWs, body: { name: 'counter', concurrency: 3 } }, 201);
+    const { runs: held } = await callJson('/workers/claim', { ...inWs, body: { worker_id: worker.id, max_runs: 3, wait_seconds: 0 } }, 200);
+    expect(held).toHaveLength(3);
+    const lease = (r: { lease_token: string }) => ({ 'x-lease-token': r.lease_token });
+    await callJson(`/workers/runs/${held[0].run_id}/start`, { ...inWs, body: {}, headers: lease(held[0]) }, 200);
+    await callJson(`/workers/runs/${held[1].run_id}/start`, { ...inWs, body: {}, headers: lease(held[1]) }, 200);
+    expect(await counted()).toEqual({ queued: 1, assigned: 1, running: 2 });
+    await callJson(`/workers/runs/${held[0].run_id}/complete`, { ...inWs, body: { status: 'completed' }, headers: lease(held[0]) }, 200);
+    await callJson(`/workers/runs/${held[1].run_id}/complete`, { ...inWs, body: { status: 'failed', error: 'boom' }, headers: lease(held[1]) }, 200);
+    const queued = runs.find((r) => !held.some((h: { run_id: string }) => h.run_id === r.id))!;
+    await callJson(`/runs/${queued.id}/cancel`, { ...inWs, method: 'POST' }, 200);
+    await callJson(`/runs/${runs[0].id}/rerun`, { ...inWs, method: 'POST' }, 201);
+    expect(await counted()).toEqual(await actual());
+    expect(await counted()).toEqual({ queued: 1, assigned: 1, completed: 1, failed: 1, cancelled: 1 });
+
+    expect((await call(`/workspaces/${ws.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM run_counts WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM job_runs WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);
   });
 
   it('lists the workspace\'s workers newest first and filters by status', async () => {

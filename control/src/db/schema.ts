@@ -1,6 +1,6 @@
 // The D1 schema. Migrations in migrations/ are generated from this file; a test keeps them in step.
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { RetryPolicy } from '../contract/retry.ts';
 import { runStatuses } from '../contract/statuses.ts';
 
@@ -158,9 +158,10 @@ export const jobRuns = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
+    // The run lists, newest first: all of a workspace's runs, those in one status, a job's.
     index('ix_job_runs_workspace_created').on(t.workspaceId, t.createdAt, t.id),
-    index('ix_job_runs_workspace_status').on(t.workspaceId, t.status),
-    index('ix_job_runs_job').on(t.jobDefinitionId, t.createdAt),
+    index('ix_job_runs_workspace_status_created').on(t.workspaceId, t.status, t.createdAt, t.id),
+    index('ix_job_runs_job_created').on(t.jobDefinitionId, t.createdAt, t.id),
     // The claim scans queued runs of a workspace by priority, then age.
     index('ix_job_runs_queue').on(t.workspaceId, t.status, t.priority, t.createdAt),
     index('ix_job_runs_lease').on(t.status, t.leaseExpiresAt),
@@ -173,6 +174,20 @@ export const jobRuns = sqliteTable(
     // Claims, heartbeats and the fleet view ask for the runs one worker holds.
     index('ix_job_runs_worker_status').on(t.workerId, t.status),
   ],
+);
+
+/**
+ * How many of a workspace's runs are in each status, kept exact by triggers on `job_runs` (see
+ * migrations/0011_history_indexes.sql), so the counts cost the same however long the history.
+ */
+export const runCounts = sqliteTable(
+  'run_counts',
+  {
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: runStatuses }).notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.status] })],
 );
 
 export const runAttempts = sqliteTable(

@@ -1,9 +1,9 @@
 // Fleet queries: the workspace's workers and per-status counts of runs and workers.
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
 import { inList, type Db } from './client.ts';
-import { jobRuns, workers } from './schema.ts';
+import { jobRuns, runCounts, workers } from './schema.ts';
 
 type WorkerRow = typeof workers.$inferSelect;
 type WorkerStatus = WorkerRow['status'];
@@ -35,10 +35,10 @@ export async function listWorkers(db: Db, workspaceId: string, status: WorkerSta
     .limit(limit + 1);
 }
 
-/** Two grouped counts in one round trip. */
+/** Runs by status (kept counted in `run_counts`, however long the history) and workers by status, in one round trip. */
 export async function countByStatus(db: Db, workspaceId: string): Promise<Metrics> {
   const [runRows, workerRows] = await db.batch([
-    db.select({ status: jobRuns.status, n: sql<number>`count(*)` }).from(jobRuns).where(eq(jobRuns.workspaceId, workspaceId)).groupBy(jobRuns.status),
+    db.select({ status: runCounts.status, n: runCounts.n }).from(runCounts).where(and(eq(runCounts.workspaceId, workspaceId), gt(runCounts.n, 0))),
     db.select({ status: workers.status, n: sql<number>`count(*)` }).from(workers).where(eq(workers.workspaceId, workspaceId)).groupBy(workers.status),
   ]);
   const runs = Object.fromEntries(runRows.map((r) => [r.status, r.n]));
