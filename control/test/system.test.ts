@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, callJson, unique } from './helpers.ts';
+import { call, callJson, expectError, unique } from './helpers.ts';
 
 describe('system', () => {
   it('answers health without a key', async () => {
@@ -66,6 +66,25 @@ describe('system', () => {
     expect(all.find((w) => w.id === 'wa')).toMatchObject({ name: 'old', status: 'online', labels: { gpu: 'true' }, current_run_id: null });
     const busy = await callJson<any[]>('/system/workers?status=busy', {}, 200);
     expect(busy.map((w) => w.id)).toEqual(['wb']);
+  });
+
+  it('lists the workers still in the fleet apart from the offline ones, however many went offline after them', async () => {
+    const slug = unique('fleet');
+    const ws = await callJson('/workspaces', { body: { name: `Team ${slug}`, slug } }, 201);
+    const insert = env.DB.prepare("INSERT INTO workers (id, workspace_id, name, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    // One long-lived worker, then 60 short-lived ones that came and went after it.
+    await insert.bind(unique('w'), ws.id, 'long-lived', 'busy', '2026-01-01T00:00:00.000Z').run();
+    await env.DB.batch(Array.from({ length: 60 }, (_, i) => insert.bind(unique('w'), ws.id, `gone-${i}`, 'offline', `2026-02-01T00:00:${String(i).padStart(2, '0')}.000Z`)));
+    const newest = await callJson<any[]>('/system/workers?limit=50', { workspace: ws.id }, 200);
+    expect(newest.map((w) => w.name)).not.toContain('long-lived');
+
+    const active = await callJson<any[]>('/system/workers?active=true', { workspace: ws.id }, 200);
+    expect(active.map((w) => w.name)).toEqual(['long-lived']);
+    const offline = await call('/system/workers?active=false&limit=50', { workspace: ws.id });
+    expect(((await offline.json()) as { status: string }[]).every((w) => w.status === 'offline')).toBe(true);
+    expect(offline.headers.get('link')).toContain('rel="next"');
+    const bad = await expectError(await call('/system/workers?active=yes', { workspace: ws.id }), 422, 'validation_failed');
+    expect(bad.fields.map((f: { field: string }) => f.field)).toEqual(['active']);
   });
 
   it('lists the runs each worker holds', async () => {

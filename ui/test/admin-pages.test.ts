@@ -77,6 +77,29 @@ describe('workers', () => {
     await b.expectAccessible(page, 'workers with one offline');
     expect(b.pageErrors).toEqual([]);
   });
+
+  it('keeps a worker of the fleet in view however many came and went after it, and pages the offline ones', async () => {
+    const call = async (path: string, body: unknown) => {
+      const res = await fetch(`${b.stack.base}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBeLessThan(300);
+      return (await res.json()) as { id: string };
+    };
+    for (let i = 0; i < 55; i++) {
+      const { id } = await call('/workers/register', { name: `ui-worker-gone-${i}` });
+      await call('/workers/deregister', { worker_id: id });
+    }
+    const page = await signedIn('/workers');
+    await page.getByRole('region', { name: /^Active/ }).getByRole('row', { name: /ui-worker-steady/ }).waitFor();
+    const summary = page.getByText(/^Offline workers \(50\+\)$/);
+    await summary.click();
+    const offline = page.getByRole('table', { name: 'Offline workers' });
+    await expect(offline.getByRole('row', { name: /ui-worker-gone-/ }).count()).resolves.toBe(50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByText(/^Offline workers \(\d+\)$/).waitFor();
+    await expect(offline.getByRole('row', { name: /ui-worker-gone-/ }).count()).resolves.toBe(55);
+    await b.expectAccessible(page, 'workers with many offline');
+    expect(b.pageErrors).toEqual([]);
+  });
 });
 
 describe('credentials', () => {

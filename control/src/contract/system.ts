@@ -28,6 +28,11 @@ export const Metrics = z
 
 export const WorkerListQuery = z.object({
   status: z.enum(workerStatuses).optional().openapi({ description: 'Only workers in this status.' }),
+  active: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({ description: '`true`: only workers still in the fleet (online, busy or draining); `false`: only offline ones.' }),
 });
 
 export const ActivityQuery = z.object({

@@ -1,5 +1,5 @@
 // Fleet queries: the workspace's workers and per-status counts of runs and workers.
-import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
 import { inList, type Db } from './client.ts';
@@ -23,9 +23,16 @@ export function toWorker(row: WorkerRow, runIds: string[] = []): Worker {
   };
 }
 
-export async function listWorkers(db: Db, workspaceId: string, status: WorkerStatus | undefined, limit: number, after: Cursor | null): Promise<WorkerRow[]> {
+export interface WorkerFilter {
+  status?: WorkerStatus | undefined;
+  /** True: only workers still in the fleet; false: only offline ones. */
+  active?: boolean | undefined;
+}
+
+export async function listWorkers(db: Db, workspaceId: string, filter: WorkerFilter, limit: number, after: Cursor | null): Promise<WorkerRow[]> {
   const where: SQL[] = [eq(workers.workspaceId, workspaceId)];
-  if (status) where.push(eq(workers.status, status));
+  if (filter.status) where.push(eq(workers.status, filter.status));
+  if (filter.active !== undefined) where.push(filter.active ? ne(workers.status, 'offline') : eq(workers.status, 'offline'));
   if (after) where.push(or(lt(workers.createdAt, after.key), and(eq(workers.createdAt, after.key), lt(workers.id, after.id)))!);
   return db
     .select()

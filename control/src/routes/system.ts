@@ -21,10 +21,11 @@ export const systemRoutes = createRouter()
       responses: { 200: jsonResponse(z.array(Worker), 'A page of workers'), ...errorResponses },
     }),
     async (c) => {
-      const { limit, cursor, status } = c.req.valid('query');
+      const { limit, cursor, status, active } = c.req.valid('query');
       await markSilentWorkersOffline(c.env, c.get('auth').workspaceId);
       const db = openDb(c.env.DB);
-      const page = paginate(c, await listWorkers(db, c.get('auth').workspaceId, status, limit, decodeCursor(cursor)), limit, (r) => ({ key: r.createdAt, id: r.id }));
+      const found = await listWorkers(db, c.get('auth').workspaceId, { status, active }, limit, decodeCursor(cursor));
+      const page = paginate(c, found, limit, (r) => ({ key: r.createdAt, id: r.id }));
       const held = await heldRuns(db, page.map((w) => w.id));
       return c.json(page.map((w) => toWorker(w, held.get(w.id) ?? [])), 200);
     },

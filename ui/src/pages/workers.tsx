@@ -84,41 +84,57 @@ function WorkerTable(props: { workers: Worker[]; caption: string; names: Map<str
 const HEARTBEAT_REFRESH_MS = 10_000;
 
 export default function Workers() {
-  const workers = useList<Worker>('/system/workers', ['workers', 'runs'], {}, 200);
+  // The fleet and the offline workers come apart: however many workers came and went since, one still
+  // in the fleet is never a page away.
+  const workers = useList<Worker>('/system/workers', ['workers', 'runs'], { active: true }, 200);
+  const gone = useList<Worker>('/system/workers', ['workers'], { active: false }, 50);
   const reload = workers.reload;
+  const reloadGone = gone.reload;
   useEffect(() => {
     const timer = setInterval(() => {
-      if (!document.hidden) void reload();
+      if (document.hidden) return;
+      void reload();
+      void reloadGone();
     }, HEARTBEAT_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [reload]);
+  }, [reload, reloadGone]);
   // Names for the runs workers hold: those running now (a run just assigned shows by its id).
   const running = useList<Run>('/runs', ['runs'], { status: 'running' }, 200);
   const names = new Map((running.data ?? []).map((r) => [r.id, r.name]));
+  const offline = gone.data ?? [];
   return (
     <Page title="Workers" lede="The machines running agents for this workspace, as they last reported.">
       <Loaded resource={workers} what="workers">
-        {(all) => {
-          const active = all.filter((w) => w.status !== 'offline');
-          const offline = all.filter((w) => w.status === 'offline');
-          return (
-            <>
-              <Section title={`Active (${active.length})`} id="active-workers">
-                {active.length === 0 ? (
-                  <Empty>No worker is online. Start one with the node worker and an API key of the worker role.</Empty>
-                ) : (
-                  <WorkerTable workers={active} caption="Active workers" names={names} />
-                )}
-              </Section>
-              {offline.length > 0 && (
-                <details class="section">
-                  <summary>Offline workers ({offline.length})</summary>
-                  <WorkerTable workers={offline} caption="Offline workers" names={names} />
-                </details>
+        {(active) => (
+          <>
+            <Section title={`Active (${active.length})`} id="active-workers">
+              {active.length === 0 ? (
+                <Empty>No worker is online. Start one with the node worker and an API key of the worker role.</Empty>
+              ) : (
+                <WorkerTable workers={active} caption="Active workers" names={names} />
               )}
-            </>
-          );
-        }}
+            </Section>
+            {offline.length > 0 && (
+              <details class="section">
+                <summary>
+                  Offline workers ({offline.length}
+                  {gone.more ? '+' : ''})
+                </summary>
+                <WorkerTable workers={offline} caption="Offline workers" names={names} />
+                {gone.more && (
+                  <div class="list-foot">
+                    <span class="muted" role="status">
+                      {offline.length} offline workers shown; more went offline earlier
+                    </span>
+                    <button type="button" onClick={gone.loadMore} disabled={gone.loading}>
+                      Load more
+                    </button>
+                  </div>
+                )}
+              </details>
+            )}
+          </>
+        )}
       </Loaded>
     </Page>
   );
