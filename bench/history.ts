@@ -3,7 +3,7 @@
 // control plane with an empty database and one whose database holds `size` finished runs (with their
 // attempts, spread over 30 days, some of them runs of jobs), and times the calls of the queue, the
 // worker protocol and the dashboard's reads on each: p50 and p99 of one call at a time, and the
-// runtime's CPU while one run is held and the reaper's alarms come round. The two take turns, `rounds`
+// runtime's CPU while the runs it claimed are held and the reaper's alarms come round. The two take turns, `rounds`
 // times, so other load on the machine falls on both alike.
 // Usage: node bench/history.ts [size=100000] [rounds=2]
 import { DatabaseSync } from 'node:sqlite';
@@ -89,15 +89,19 @@ async function measure(cp: ControlPlane, size: number, into: Timings, reaperCpu:
   await each('POST /workers/heartbeat (64 leases)', (_r, i) =>
     api(base, '/workers/heartbeat', { body: { worker_id: worker, runs: held.slice(i % (held.length - 64), (i % (held.length - 64)) + 64) } }),
   );
-  // The reaper's alarms while one run is held (every 5 s): the runtime's CPU over 20 s, nothing else calling.
+  // The reaper's alarms while those runs are held (every 5 s): the runtime's CPU over 20 s, nothing else calling.
   const cpu = cp.cpuMs();
   await new Promise((r) => setTimeout(r, 20_000));
   reaperCpu.push(cp.cpuMs() - cpu);
   await each('POST /workers/runs/{id}/complete', (r) => api(base, `/workers/runs/${r.run_id}/complete`, { body: { status: 'completed', result: 'done' }, headers: lease(r.lease_token) }));
+  // A job of today with a page of queued runs, the same with or without the history around it.
+  const job = await api(base, '/jobs', { body: { name: 'bench job', task_prompt: 'today' } });
+  for (let i = 0; i < 60; i++) await api(base, `/jobs/${job.id}/run`, { method: 'POST' });
   const reads: [string, (i: number) => string][] = [
     ['GET /runs', () => '/runs'],
     ['GET /runs?status=running', () => '/runs?status=running'],
-    ['GET /runs?job_id=…', (i) => `/runs?job_id=job-old-${i % JOBS}`],
+    ['GET /runs?job_id=…', () => `/runs?job_id=${job.id}`],
+    ['GET /runs?job_id=…&status=queued', () => `/runs?job_id=${job.id}&status=queued`],
     ['GET /runs/{id}', (i) => `/runs/${size > 0 ? `run-old-${(i * 7919) % size}` : ids[i % ids.length]}`],
     ['GET /system/metrics', () => '/system/metrics'],
     ['GET /system/activity', () => '/system/activity'],

@@ -12,8 +12,10 @@ CREATE TABLE `run_counts` (
 --> statement-breakpoint
 DROP INDEX `ix_job_runs_workspace_status`;--> statement-breakpoint
 DROP INDEX `ix_job_runs_job`;--> statement-breakpoint
+DROP INDEX `ix_job_runs_job_status`;--> statement-breakpoint
 CREATE INDEX `ix_job_runs_workspace_status_created` ON `job_runs` (`workspace_id`,`status`,`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `ix_job_runs_job_created` ON `job_runs` (`job_definition_id`,`created_at`,`id`);
+CREATE INDEX `ix_job_runs_job_created` ON `job_runs` (`job_definition_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `ix_job_runs_job_status_created` ON `job_runs` (`job_definition_id`,`status`,`created_at`,`id`);
 --> statement-breakpoint
 INSERT INTO `run_counts` (`workspace_id`, `status`, `n`)
 SELECT `workspace_id`, `status`, COUNT(*) FROM `job_runs` GROUP BY `workspace_id`, `status`;--> statement-breakpoint

@@ -50,6 +50,9 @@ describe('system', () => {
     await callJson(`/runs/${runs[0].id}/rerun`, { ...inWs, method: 'POST' }, 201);
     expect(await counted()).toEqual(await actual());
     expect(await counted()).toEqual({ queued: 1, assigned: 1, completed: 1, failed: 1, cancelled: 1 });
+    // A run removed on its own (nothing in the API does it today) leaves the counts with it.
+    await env.DB.prepare('DELETE FROM job_runs WHERE id = ?1').bind(held[0].run_id).run();
+    expect(await counted()).toEqual({ queued: 1, assigned: 1, failed: 1, cancelled: 1 });
 
     expect((await call(`/workspaces/${ws.id}`, { method: 'DELETE' })).status).toBe(204);
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM run_counts WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);

@@ -169,8 +169,8 @@ export const jobRuns = sqliteTable(
     index('ix_job_runs_schedule').on(t.scheduleId, t.status),
     // The overview's chart counts outcomes per hour of the last day.
     index('ix_job_runs_workspace_completed').on(t.workspaceId, t.completedAt),
-    // A job's concurrency limit counts its held runs.
-    index('ix_job_runs_job_status').on(t.jobDefinitionId, t.status),
+    // A job's concurrency limit counts its held runs; a job's runs in one status, newest first.
+    index('ix_job_runs_job_status_created').on(t.jobDefinitionId, t.status, t.createdAt, t.id),
     // Claims, heartbeats and the fleet view ask for the runs one worker holds.
     index('ix_job_runs_worker_status').on(t.workerId, t.status),
   ],
@@ -179,6 +179,8 @@ export const jobRuns = sqliteTable(
 /**
  * How many of a workspace's runs are in each status, kept exact by triggers on `job_runs` (see
  * migrations/0011_history_indexes.sql), so the counts cost the same however long the history.
+ * drizzle-kit knows nothing of triggers: a generated migration that rebuilds `job_runs` drops them
+ * (and 0008's webhook triggers), so such a migration must create them again.
  */
 export const runCounts = sqliteTable(
   'run_counts',

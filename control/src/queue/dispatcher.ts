@@ -240,6 +240,8 @@ export class Dispatcher extends DurableObject<Env> {
    * ran out meanwhile, then reaps: at most one grace per outage, however late that alarm is too.
    */
   override async alarm(): Promise<void> {
+    // It fired: until this sets the next one, claims ask storage whether one is set.
+    this.alarmSetFor = 0;
     const workspaceId = await this.ctx.storage.get<string>('workspace');
     if (!workspaceId) return;
     const due = (await this.ctx.storage.get<number>('alarm_due')) ?? Date.now();
