@@ -1,7 +1,8 @@
 -- A workspace's history of finished runs grows for good (only their logs expire). The run lists
 -- filtered by status or by job read their own index, newest first, instead of walking every run of
 -- the workspace; and the counts by status live in run_counts, kept exact by the triggers below in
--- the same transaction as each change, instead of being counted over the whole history.
+-- the same transaction as each change, instead of being counted over the whole history. Workers are
+-- never deleted either: the fleet is found by status among them.
 CREATE TABLE `run_counts` (
 	`workspace_id` text NOT NULL,
 	`status` text NOT NULL,
@@ -15,7 +16,8 @@ DROP INDEX `ix_job_runs_job`;--> statement-breakpoint
 DROP INDEX `ix_job_runs_job_status`;--> statement-breakpoint
 CREATE INDEX `ix_job_runs_workspace_status_created` ON `job_runs` (`workspace_id`,`status`,`created_at`,`id`);--> statement-breakpoint
 CREATE INDEX `ix_job_runs_job_created` ON `job_runs` (`job_definition_id`,`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `ix_job_runs_job_status_created` ON `job_runs` (`job_definition_id`,`status`,`created_at`,`id`);
+CREATE INDEX `ix_job_runs_job_status_created` ON `job_runs` (`job_definition_id`,`status`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `ix_workers_workspace_status_created` ON `workers` (`workspace_id`,`status`,`created_at`,`id`);
 --> statement-breakpoint
 INSERT INTO `run_counts` (`workspace_id`, `status`, `n`)
 SELECT `workspace_id`, `status`, COUNT(*) FROM `job_runs` GROUP BY `workspace_id`, `status`;--> statement-breakpoint

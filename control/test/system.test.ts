@@ -78,11 +78,14 @@ describe('system', () => {
     // One long-lived worker, then 60 short-lived ones that came and went after it.
     await insert.bind(unique('w'), ws.id, 'long-lived', 'busy', '2026-01-01T00:00:00.000Z').run();
     await env.DB.batch(Array.from({ length: 60 }, (_, i) => insert.bind(unique('w'), ws.id, `gone-${i}`, 'offline', `2026-02-01T00:00:${String(i).padStart(2, '0')}.000Z`)));
+    await insert.bind(unique('w'), ws.id, 'newer', 'online', '2026-03-01T00:00:00.000Z').run();
     const newest = await callJson<any[]>('/system/workers?limit=50', { workspace: ws.id }, 200);
     expect(newest.map((w) => w.name)).not.toContain('long-lived');
+    // The newest first, either way.
+    expect(newest[0].name).toBe('newer');
 
     const active = await callJson<any[]>('/system/workers?active=true', { workspace: ws.id }, 200);
-    expect(active.map((w) => w.name)).toEqual(['long-lived']);
+    expect(active.map((w) => w.name)).toEqual(['newer', 'long-lived']);
     const offline = await call('/system/workers?active=false&limit=50', { workspace: ws.id });
     expect(((await offline.json()) as { status: string }[]).every((w) => w.status === 'offline')).toBe(true);
     expect(offline.headers.get('link')).toContain('rel="next"');

@@ -243,7 +243,12 @@ export const workers = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('ix_workers_workspace_created').on(t.workspaceId, t.createdAt, t.id)],
+  (t) => [
+    index('ix_workers_workspace_created').on(t.workspaceId, t.createdAt, t.id),
+    // Workers are never deleted: the fleet (registration's count per key, silent workers, the fleet
+    // view) is found by status rather than among every worker the workspace ever had.
+    index('ix_workers_workspace_status_created').on(t.workspaceId, t.status, t.createdAt, t.id),
+  ],
 );
 
 export const schedules = sqliteTable(

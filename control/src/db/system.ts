@@ -1,5 +1,5 @@
 // Fleet queries: the workspace's workers and per-status counts of runs and workers.
-import { and, desc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
 import { inList, type Db } from './client.ts';
@@ -32,13 +32,16 @@ export interface WorkerFilter {
 export async function listWorkers(db: Db, workspaceId: string, filter: WorkerFilter, limit: number, after: Cursor | null): Promise<WorkerRow[]> {
   const where: SQL[] = [eq(workers.workspaceId, workspaceId)];
   if (filter.status) where.push(eq(workers.status, filter.status));
-  if (filter.active !== undefined) where.push(filter.active ? ne(workers.status, 'offline') : eq(workers.status, 'offline'));
+  if (filter.active !== undefined) where.push(filter.active ? inArray(workers.status, ['online', 'busy', 'draining']) : eq(workers.status, 'offline'));
   if (after) where.push(or(lt(workers.createdAt, after.key), and(eq(workers.createdAt, after.key), lt(workers.id, after.id)))!);
+  // The fleet is small: sorting it costs less than walking, newest first, every worker the workspace
+  // ever registered to find it. The unary + keeps SQLite from taking the creation index for the order.
+  const order = filter.active ? [sql`+${workers.createdAt} desc`, sql`+${workers.id} desc`] : [desc(workers.createdAt), desc(workers.id)];
   return db
     .select()
     .from(workers)
     .where(and(...where))
-    .orderBy(desc(workers.createdAt), desc(workers.id))
+    .orderBy(...order)
     .limit(limit + 1);
 }
 

@@ -13,7 +13,7 @@ import { credentialsExist } from '../db/missingCredentials.ts';
 import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
 import type { Env } from '../env.ts';
-import { msUntil, NOW, nowMinus, nowPlus, WORKER_STATE } from './sql.ts';
+import { IN_FLEET, msUntil, NOW, nowMinus, nowPlus, WORKER_STATE } from './sql.ts';
 import { tellFeed } from './notify.ts';
 
 /** The one run row type: drizzle's, whether the row came through drizzle or a raw statement. */
@@ -753,7 +753,7 @@ UPDATE workers SET current_run_id = NULL, status = CASE WHEN status = 'busy' THE
 
 const MARK_OFFLINE = `
 UPDATE workers SET status = 'offline', updated_at = ${NOW}
- WHERE workspace_id = ?1 AND status != 'offline' AND last_heartbeat < ${nowMinus('?2')}`;
+ WHERE workspace_id = ?1 AND ${IN_FLEET} AND last_heartbeat < ${nowMinus('?2')}`;
 
 /** Shows silent workers as offline; the fleet views call it so a worker that died idle doesn't linger as online. */
 export async function markSilentWorkersOffline(env: Env, workspaceId: string): Promise<void> {
@@ -835,7 +835,7 @@ export async function workspacesToReap(env: Env): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT workspace_id FROM job_runs WHERE ${HELD}
       UNION
-     SELECT workspace_id FROM workers WHERE status != 'offline' AND last_heartbeat < ${nowMinus('?1')}`,
+     SELECT workspace_id FROM workers WHERE ${IN_FLEET} AND last_heartbeat < ${nowMinus('?1')}`,
   )
     .bind(workerOfflineSeconds)
     .all<{ workspace_id: string }>();

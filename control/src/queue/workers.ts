@@ -2,7 +2,7 @@
 // that registered it).
 import { newId } from '../db/ids.ts';
 import { MAX_WORKERS_PER_KEY } from '../limits.ts';
-import { NOW } from './sql.ts';
+import { IN_FLEET, NOW } from './sql.ts';
 
 export interface NewWorker {
   workspaceId: string;
@@ -20,7 +20,7 @@ export async function registerWorker(d1: D1Database, worker: NewWorker): Promise
     .prepare(
       `INSERT INTO workers (id, workspace_id, key_id, name, status, labels, concurrency, last_heartbeat, created_at, updated_at)
        SELECT ?1, ?2, ?3, ?4, 'online', ?5, ?6, ${NOW}, ${NOW}, ${NOW}
-        WHERE (SELECT COUNT(*) FROM workers WHERE workspace_id = ?2 AND key_id = ?3 AND status != 'offline') < ?7`,
+        WHERE (SELECT COUNT(*) FROM workers WHERE workspace_id = ?2 AND key_id = ?3 AND ${IN_FLEET}) < ?7`,
     )
     .bind(id, worker.workspaceId, worker.keyId, worker.name, JSON.stringify(worker.labels), worker.concurrency, MAX_WORKERS_PER_KEY)
     .run();
