@@ -135,7 +135,16 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
     expect((await cli(['credentials', 'delete', 'deploy-token'], { env })).code).toBe(0);
     expect(await api('/credentials')).not.toContainEqual(expect.objectContaining({ name: 'deploy-token' }));
 
+    const staying = await stack.api<{ id: string }>('POST', '/workers/register', { name: 'cli-staying' });
+    const leaving = await stack.api<{ id: string }>('POST', '/workers/register', { name: 'cli-leaving' });
+    await stack.api('POST', '/workers/deregister', { worker_id: leaving.id });
     expect(await json(['workers', 'ls'])).toEqual(await api('/system/workers?limit=500'));
+    const names = async (args: string[]) => ((await json(['workers', 'ls', ...args])) as { name: string }[]).map((w) => w.name);
+    expect(await names(['--active'])).toContain('cli-staying');
+    expect(await names(['--active'])).not.toContain('cli-leaving');
+    expect(await names(['--no-active'])).toContain('cli-leaving');
+    expect(await names(['--no-active'])).not.toContain('cli-staying');
+    await stack.api('POST', '/workers/deregister', { worker_id: staying.id });
     const [run] = await api<{ id: string }[]>('/runs?limit=1');
     expect(await json(['artifacts', 'ls', run!.id])).toEqual(await api(`/runs/${run!.id}/artifacts`));
 

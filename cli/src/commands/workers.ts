@@ -7,10 +7,16 @@ import { globalArgs, session } from '../session.ts';
 
 const ls = defineCommand({
   meta: { name: 'ls', description: 'List workers, newest first', alias: 'list' },
-  args: { status: { type: 'string', alias: 's', description: 'Only workers in this status (online, busy, draining, offline)' }, ...listArgs, ...globalArgs },
+  args: {
+    status: { type: 'string', alias: 's', description: 'Only workers in this status (online, busy, draining, offline)' },
+    active: { type: 'boolean', description: 'Only workers still in the fleet (online, busy or draining); --no-active: only offline ones' },
+    ...listArgs,
+    ...globalArgs,
+  },
   async run({ args }) {
     const { client, format } = session();
-    const workers = await client.list<Worker>('/system/workers', { status: args.status }, listOptions(args));
+    const active = args.active === undefined ? undefined : String(args.active);
+    const workers = await client.list<Worker>('/system/workers', { status: args.status, active }, listOptions(args));
     await print(format, workers, () =>
       table(
         ['ID', 'NAME', 'STATUS', 'RUNS', 'LABELS', 'LAST HEARTBEAT'],
