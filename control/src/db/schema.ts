@@ -224,7 +224,9 @@ export const credentials = sqliteTable(
   (t) => [uniqueIndex('uq_credential_workspace_name').on(t.workspaceId, t.name)],
 );
 
-export const workerStatuses = ['online', 'busy', 'draining', 'offline'] as const;
+/** A worker in any status but the last is still in the fleet. */
+export const fleetStatuses = ['online', 'busy', 'draining'] as const;
+export const workerStatuses = [...fleetStatuses, 'offline'] as const;
 
 export const workers = sqliteTable(
   'workers',

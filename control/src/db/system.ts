@@ -3,7 +3,7 @@ import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
 import { inList, type Db } from './client.ts';
-import { jobRuns, runCounts, workers } from './schema.ts';
+import { fleetStatuses, jobRuns, runCounts, workers } from './schema.ts';
 
 type WorkerRow = typeof workers.$inferSelect;
 type WorkerStatus = WorkerRow['status'];
@@ -32,7 +32,7 @@ export interface WorkerFilter {
 export async function listWorkers(db: Db, workspaceId: string, filter: WorkerFilter, limit: number, after: Cursor | null): Promise<WorkerRow[]> {
   const where: SQL[] = [eq(workers.workspaceId, workspaceId)];
   if (filter.status) where.push(eq(workers.status, filter.status));
-  if (filter.active !== undefined) where.push(filter.active ? inArray(workers.status, ['online', 'busy', 'draining']) : eq(workers.status, 'offline'));
+  if (filter.active !== undefined) where.push(filter.active ? inArray(workers.status, [...fleetStatuses]) : eq(workers.status, 'offline'));
   if (after) where.push(or(lt(workers.createdAt, after.key), and(eq(workers.createdAt, after.key), lt(workers.id, after.id)))!);
   // The fleet is small: sorting it costs less than walking, newest first, every worker the workspace
   // ever registered to find it. The unary + keeps SQLite from taking the creation index for the order.

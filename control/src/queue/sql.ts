@@ -1,7 +1,8 @@
 // SQL fragments the queue's statements share, so every time rule is computed by D1 itself: one clock.
+import { fleetStatuses } from '../db/schema.ts';
 
-/** A worker still in the fleet: any status but offline, named so the index on (workspace, status) serves it. */
-export const IN_FLEET = "status IN ('online', 'busy', 'draining')";
+/** A worker still in the fleet: its statuses named, rather than "not offline", so the index on (workspace, status) serves it. */
+export const IN_FLEET = `status IN (${fleetStatuses.map((s) => `'${s}'`).join(', ')})`;
 
 /** The current instant in the schema's timestamp format. */
 export const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
