@@ -1,10 +1,11 @@
 // Does the control plane slow down as its history grows? Runs are kept in D1 for good (only their logs
-// expire), so a workspace that has run for months holds many finished runs. This benchmark starts one
-// control plane with an empty database and one whose database holds `size` finished runs (with their
-// attempts, spread over 30 days, some of them runs of jobs), and times the calls of the queue, the
-// worker protocol and the dashboard's reads on each: p50 and p99 of one call at a time, and the
-// runtime's CPU while the runs it claimed are held and the reaper's alarms come round. The two take turns, `rounds`
-// times, so other load on the machine falls on both alike.
+// expire), so a workspace that has run for months holds many finished runs, and every start of a
+// worker registers a new one. This benchmark starts one control plane with an empty database and one
+// whose database holds `size` finished runs (with their attempts, spread over 30 days, some of them
+// runs of jobs) and 20,000 workers that came and went, and times the calls of the queue, the worker
+// protocol and the dashboard's reads on each: p50 and p99 of one call at a time, and the runtime's
+// CPU while the runs it claimed are held and the reaper's alarms come round. The two take turns,
+// `rounds` times, so other load on the machine falls on both alike.
 // Usage: node bench/history.ts [size=100000] [rounds=2]
 import { DatabaseSync } from 'node:sqlite';
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
@@ -14,6 +15,8 @@ const ROUNDS = Number(process.argv[3] ?? 2);
 const SAMPLES = 150;
 const JOBS = 20;
 const DAY_MS = 86_400_000;
+/** Workers that registered and left before the benchmark (each start of a worker registers anew). */
+const OLD_WORKERS = 20_000;
 const OUTCOMES = ['completed', 'completed', 'completed', 'completed', 'failed', 'cancelled', 'timeout'];
 
 /** `size` finished runs of the default workspace, as the queue leaves them, written straight into its database. */
@@ -27,7 +30,7 @@ function seed(size: number) {
     const job = db.prepare(`INSERT INTO job_definitions (id, workspace_id, name, task_prompt) VALUES (?, 'default', ?, 'a task of the past')`);
     for (let j = 0; j < JOBS; j++) job.run(`job-old-${j}`, `old job ${j}`);
     const worker = db.prepare(`INSERT INTO workers (id, workspace_id, name, status, last_heartbeat, created_at, updated_at) VALUES (?, 'default', ?, 'offline', ?, ?, ?)`);
-    for (let w = 0; w < 50; w++) worker.run(`worker-old-${w}`, `old worker ${w}`, iso(now - 31 * DAY_MS), iso(now - 31 * DAY_MS), iso(now - 31 * DAY_MS));
+    for (let w = 0; w < OLD_WORKERS; w++) worker.run(`worker-old-${w}`, `old worker ${w}`, iso(now - 31 * DAY_MS), iso(now - 31 * DAY_MS), iso(now - 31 * DAY_MS));
     const run = db.prepare(`
       INSERT INTO job_runs (id, workspace_id, job_definition_id, status, worker_id, name, task_prompt, agent_type, attempt, lease_token,
                             started_at, completed_at, result, input_tokens, output_tokens, total_tokens, created_at, updated_at)
@@ -106,6 +109,7 @@ async function measure(cp: ControlPlane, size: number, into: Timings, reaperCpu:
     ['GET /system/metrics', () => '/system/metrics'],
     ['GET /system/activity', () => '/system/activity'],
     ['GET /system/workers', () => '/system/workers'],
+    ['GET /system/workers?active=true', () => '/system/workers?active=true'],
   ];
   for (const [name, path] of reads) {
     for (let i = 0; i < SAMPLES + 10; i++) {
