@@ -59,6 +59,41 @@ describe('system', () => {
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM job_runs WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);
   });
 
+  it('keeps its worker counts equal to the workers themselves as they come, change and go, and a deleted workspace takes them along', async () => {
+    const slug = unique('fleet-counted');
+    const ws = await callJson('/workspaces', { body: { name: `Team ${slug}`, slug } }, 201);
+    const inWs = { workspace: ws.id };
+    const counted = async () => (await callJson('/system/metrics', inWs, 200)).workers;
+    const actual = async () => {
+      const { results } = await env.DB.prepare('SELECT status, COUNT(*) AS n FROM workers WHERE workspace_id = ?1 GROUP BY status').bind(ws.id).all<{ status: string; n: number }>();
+      return Object.fromEntries(results.map((r) => [r.status, r.n]));
+    };
+    const register = async (name: string) => (await callJson('/workers/register', { ...inWs, body: { name } }, 201)).id as string;
+    const beat = (id: string, status: string) => callJson('/workers/heartbeat', { ...inWs, body: { worker_id: id, status } }, 200);
+
+    const [a, b, c, d] = [await register('a'), await register('b'), await register('c'), await register('d')];
+    expect(await counted()).toEqual({ online: 4 });
+    // A worker holding a run is busy.
+    await callJson('/runs', { ...inWs, body: { task_prompt: 'held' } }, 201);
+    expect((await callJson('/workers/claim', { ...inWs, body: { worker_id: a, max_runs: 1, wait_seconds: 0 } }, 200)).runs).toHaveLength(1);
+    await beat(b, 'draining');
+    // A heartbeat in the status the worker already has changes no count.
+    await beat(c, 'online');
+    expect(await counted()).toEqual({ online: 2, busy: 1, draining: 1 });
+    await callJson('/workers/deregister', { ...inWs, body: { worker_id: b } }, 200);
+    // A worker silent for longer than the offline window is marked offline when the metrics are read.
+    await env.DB.prepare("UPDATE workers SET last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour') WHERE id = ?1").bind(d).run();
+    expect(await counted()).toEqual({ online: 1, busy: 1, offline: 2 });
+    expect(await counted()).toEqual(await actual());
+    // A worker removed on its own (nothing in the API does it today) leaves the counts with it.
+    await env.DB.prepare('DELETE FROM workers WHERE id = ?1').bind(a).run();
+    expect(await counted()).toEqual({ online: 1, offline: 2 });
+
+    expect((await call(`/workspaces/${ws.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM worker_counts WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM workers WHERE workspace_id = ?1').bind(ws.id).first('n')).toBe(0);
+  });
+
   it('lists the workspace\'s workers newest first and filters by status', async () => {
     await env.DB.prepare(
       "INSERT INTO workers (id, workspace_id, name, status, labels, created_at) VALUES ('wa', 'default', 'old', 'online', '{\"gpu\":\"true\"}', '2026-01-01T00:00:00.000Z'), ('wb', 'default', 'new', 'busy', '{}', '2026-01-02T00:00:00.000Z')",

@@ -253,6 +253,22 @@ export const workers = sqliteTable(
   ],
 );
 
+/**
+ * How many of a workspace's workers are in each status, kept exact by triggers on `workers` (see
+ * migrations/0012_worker_counts.sql) as `run_counts` is for runs: every start of a worker registers a
+ * new one, so the offline ones pile up. A generated migration that rebuilds `workers` must create the
+ * triggers again.
+ */
+export const workerCounts = sqliteTable(
+  'worker_counts',
+  {
+    workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: workerStatuses }).notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.status] })],
+);
+
 export const schedules = sqliteTable(
   'schedules',
   {

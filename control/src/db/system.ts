@@ -3,7 +3,7 @@ import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ActivityHour, Metrics, Worker } from '../contract/system.ts';
 import type { Cursor } from '../http/pagination.ts';
 import { inList, type Db } from './client.ts';
-import { fleetStatuses, jobRuns, runCounts, workers } from './schema.ts';
+import { fleetStatuses, jobRuns, runCounts, workerCounts, workers } from './schema.ts';
 
 type WorkerRow = typeof workers.$inferSelect;
 type WorkerStatus = WorkerRow['status'];
@@ -49,7 +49,7 @@ export async function listWorkers(db: Db, workspaceId: string, filter: WorkerFil
 export async function countByStatus(db: Db, workspaceId: string): Promise<Metrics> {
   const [runRows, workerRows] = await db.batch([
     db.select({ status: runCounts.status, n: runCounts.n }).from(runCounts).where(and(eq(runCounts.workspaceId, workspaceId), gt(runCounts.n, 0))),
-    db.select({ status: workers.status, n: sql<number>`count(*)` }).from(workers).where(eq(workers.workspaceId, workspaceId)).groupBy(workers.status),
+    db.select({ status: workerCounts.status, n: workerCounts.n }).from(workerCounts).where(and(eq(workerCounts.workspaceId, workspaceId), gt(workerCounts.n, 0))),
   ]);
   const runs = Object.fromEntries(runRows.map((r) => [r.status, r.n]));
   return { runs, workers: Object.fromEntries(workerRows.map((r) => [r.status, r.n])), queue_depth: runs.queued ?? 0 };
