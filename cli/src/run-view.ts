@@ -17,7 +17,8 @@ export function runDetails(run: Run): string {
     ['job', run.job_definition_id],
     ['rerun of', run.rerun_of],
     ['worker', run.worker_id],
-    ['attempt', `${run.attempt} of ${run.max_attempts}`],
+    // A retry policy's attempts, when the run has one, rule lost workers too.
+    ['attempt', `${run.attempt} of ${run.retry?.max_attempts ?? run.max_attempts}`],
     ['created', `${run.created_at} (${ago(run.created_at)})`],
     ['duration', runDuration(run) === '-' ? null : runDuration(run)],
     ['failure', run.failure_reason],

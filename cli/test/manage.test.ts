@@ -71,7 +71,7 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
 
   it('--json and -o yaml print what the API returns, every page of a list through Link', async () => {
     const jobFile = join(dir, 'job.yaml');
-    writeFileSync(jobFile, 'name: nightly-report\ntask_prompt: Write the report.\nagent_config:\n  model: some-model\ntimeout_seconds: 300\n');
+    writeFileSync(jobFile, 'name: nightly-report\ntask_prompt: Write the report.\nagent_config:\n  model: some-model\ntimeout_seconds: 300\nretry:\n  max_attempts: 4\n');
     const job = (await json(['jobs', 'create', '-f', jobFile])) as { id: string };
     expect(job).toEqual(await api(`/jobs/${job.id}`));
     expect(await json(['jobs', 'get', 'nightly-report'])).toEqual(job);
@@ -80,6 +80,8 @@ describe('flightctl manages a workspace', { timeout: 150_000 }, () => {
     const runs: { id: string }[] = [];
     for (let i = 0; i < 3; i++) runs.push((await json(['jobs', 'run', 'nightly-report'])) as { id: string });
     for (const run of runs) expect(await json(['runs', 'get', run.id])).toEqual(await api(`/runs/${run.id}`));
+    // For people: the attempts a run may have are its retry policy's.
+    expect((await cli(['runs', 'get', runs[0]!.id], { env })).stdout).toMatch(/^attempt: +0 of 4$/m);
     await json(['run', 'An ad-hoc task.', '--label', 'gpu=yes', '--label', 'zone=eu', '--env', 'A=1', '--timeout', '10m']);
 
     const all = await api<{ id: string; required_labels: unknown; timeout_seconds: number }[]>('/runs?limit=500');

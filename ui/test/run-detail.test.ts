@@ -251,14 +251,14 @@ describe('the run page', () => {
 
   it('cancels a waiting run from its page and re-runs it as a new run', async () => {
     // No worker has this label, so the run waits in the queue until it is cancelled.
-    const waiting = await b.stack.api<{ id: string }>('POST', '/runs', { name: 'Waits forever', task_prompt: 'never picked up', required_labels: { pool: 'nowhere' } });
+    const waiting = await b.stack.api<{ id: string }>('POST', '/runs', { name: 'Waits forever', task_prompt: 'never picked up', required_labels: { pool: 'nowhere' }, retry: { max_attempts: 5 } });
     const page = await signedIn({ colorScheme: 'dark' });
     await b.open(page, `/runs/${waiting.id}`);
     await page.getByRole('heading', { level: 1, name: 'Waits forever' }).waitFor();
     await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Live');
     await b.expectAccessible(page, 'queued run page, dark');
-    // No attempt has started, so none is counted.
-    await page.getByText('none yet (up to 3)', { exact: true }).waitFor();
+    // No attempt has started, so none is counted; its retry policy allows five.
+    await page.getByText('none yet (up to 5)', { exact: true }).waitFor();
     // A browser whose WebSockets do not get through follows the log over Server-Sent Events.
     const sseOnly = await b.newPage();
     await sseOnly.addInitScript(() => Reflect.deleteProperty(window, 'WebSocket'));
@@ -274,7 +274,7 @@ describe('the run page', () => {
     await timeline.getByText('Cancelled', { exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).waitFor({ state: 'detached' });
     await expect(timeline.getByText('skipped', { exact: true }).count()).resolves.toBe(2);
-    await page.getByText('none started (up to 3)', { exact: true }).waitFor();
+    await page.getByText('none started (up to 5)', { exact: true }).waitFor();
     await expect.poll(() => streamState(page).textContent(), { timeout: 10_000 }).toBe('Complete');
     await expect.poll(() => streamState(sseOnly).textContent(), { timeout: 10_000 }).toBe('Complete');
 

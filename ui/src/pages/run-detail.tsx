@@ -184,6 +184,9 @@ function RunActions(props: { run: Run; onChange: () => void }) {
 
 type Step = { label: string; at: string | null; detail?: string | undefined; state: 'done' | 'now' | 'later' | 'skipped' };
 
+/** How many attempts the run may have: its retry policy's when it has one (which then rules lost workers too). */
+const attemptsAllowed = (r: Run) => r.retry?.max_attempts ?? r.max_attempts;
+
 /** The run's way through the queue, one step per status; a step it skipped says so. */
 export function timelineSteps(r: Run, attempts: RunAttempt[]): Step[] {
   const latest = attempts[attempts.length - 1];
@@ -193,7 +196,7 @@ export function timelineSteps(r: Run, attempts: RunAttempt[]): Step[] {
   const started = r.started_at !== null || r.status === 'running';
   const tail = (reached: boolean, current: boolean): Step['state'] => (reached ? (current ? 'now' : 'done') : final ? 'skipped' : 'later');
   return [
-    { label: 'Queued', at: r.created_at, state: r.status === 'queued' ? 'now' : 'done', detail: r.attempt > 1 ? `attempt ${r.attempt} of ${r.max_attempts}` : undefined },
+    { label: 'Queued', at: r.created_at, state: r.status === 'queued' ? 'now' : 'done', detail: r.attempt > 1 ? `attempt ${r.attempt} of ${attemptsAllowed(r)}` : undefined },
     { label: 'Assigned', at: latest?.claimed_at ?? null, detail: worker ? `to ${worker}` : undefined, state: tail(claimed, r.status === 'assigned') },
     { label: 'Running', at: r.started_at, detail: worker && started ? `on ${worker}` : undefined, state: tail(started, r.status === 'running') },
     { label: final ? OUTCOME[r.status]! : 'Outcome', at: r.completed_at, state: final ? 'done' : 'later' },
@@ -256,11 +259,11 @@ function RunProps(props: { run: Run; attempts: RunAttempt[] }) {
       <dt>Attempt</dt>
       <dd>
         {r.attempt > 0 ? (
-          `${r.attempt} of ${r.max_attempts}`
+          `${r.attempt} of ${attemptsAllowed(r)}`
         ) : (
           // No attempt has started: the run is waiting, or it ended before any did.
           <span class="muted">
-            {FINAL.has(r.status) ? 'none started' : 'none yet'} (up to {r.max_attempts})
+            {FINAL.has(r.status) ? 'none started' : 'none yet'} (up to {attemptsAllowed(r)})
           </span>
         )}
       </dd>
