@@ -191,6 +191,29 @@ describe('revoking keys', () => {
     await expectError(await call('/jobs', { key: b.key, workspace: ws }), 401, 'unauthenticated');
   });
 
+  it('lets no key revoke a key that outranks it, even of the same user: a leaked viewer key cannot lock out its admin or stop the fleet', async () => {
+    const ws = await createWorkspace();
+    const admin = await userWithKey(ws, 'admin');
+    const viewerKey = await callJson('/api-keys', { key: admin.key, workspace: ws, body: { name: 'read-only', role: 'viewer' } }, 201);
+    const memberKey = await callJson('/api-keys', { key: admin.key, workspace: ws, body: { name: 'scripts', role: 'member' } }, 201);
+    const workerKey = await callJson('/api-keys', { key: admin.key, workspace: ws, body: { name: 'fleet', role: 'worker' } }, 201);
+    const asViewer = { key: viewerKey.key, workspace: ws, method: 'DELETE' };
+    for (const target of [admin.keyId, memberKey.id, workerKey.id]) {
+      const refused = await expectError(await call(`/api-keys/${target}`, asViewer), 403, 'forbidden');
+      expect(refused.detail).toContain("A key acting as 'viewer' may not revoke");
+    }
+    expect((await call('/jobs', { key: admin.key, workspace: ws })).status).toBe(200);
+    expect((await call('/workers/register', { key: workerKey.key, workspace: ws, body: { name: 'still-here' } })).status).toBe(201);
+    // A member key may not stop the fleet either; the admin key may.
+    await expectError(await call(`/api-keys/${workerKey.id}`, { key: memberKey.key, workspace: ws, method: 'DELETE' }), 403, 'forbidden');
+    expect((await call(`/api-keys/${workerKey.id}`, { key: admin.key, workspace: ws, method: 'DELETE' })).status).toBe(204);
+    // An admin may not revoke an owner's key; any key may revoke itself.
+    const owner = await userWithKey(ws, 'owner');
+    await expectError(await call(`/api-keys/${owner.keyId}`, { key: admin.key, workspace: ws, method: 'DELETE' }), 403, 'forbidden');
+    expect((await call(`/api-keys/${viewerKey.id}`, asViewer)).status).toBe(204);
+    await expectError(await call('/jobs', { key: viewerKey.key, workspace: ws }), 401, 'unauthenticated');
+  });
+
   it('404s an unknown key and a key of another workspace', async () => {
     const ws = await createWorkspace();
     const elsewhere = await callJson('/api-keys', { workspace: ws, body: { name: 'elsewhere' } }, 201);

@@ -27,6 +27,11 @@ export function hasRole(role: EffectiveRole, needed: MemberRole): boolean {
   return rank[role] >= rank[needed];
 }
 
+/** Whether a caller acting as `caller` may revoke another key with role `target`: none that outranks it, and `worker` keys only as an admin (who alone makes them). */
+export function mayRevoke(caller: EffectiveRole, target: KeyRole): boolean {
+  return hasRole(caller, target === 'worker' ? 'admin' : target);
+}
+
 /** The member roles that are at least `needed`: `hasRole` as a list, for SQL that checks a role the same way. */
 export function rolesAtLeast(needed: MemberRole): MemberRole[] {
   return memberRoles.filter((role) => hasRole(role, needed));

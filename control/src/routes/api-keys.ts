@@ -1,6 +1,6 @@
 // /api-keys: mint, list and revoke the keys of the current workspace (X-Workspace-ID).
 import { createRoute, z } from '@hono/zod-openapi';
-import { effectiveRole, hasRole } from '../auth/roles.ts';
+import { effectiveRole, hasRole, mayRevoke } from '../auth/roles.ts';
 import { ApiKey, ApiKeyCreate, ApiKeyCreated } from '../contract/api-keys.ts';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, toApiKey } from '../db/apiKeys.ts';
@@ -75,6 +75,8 @@ export const apiKeysRoutes = createRouter()
       path: '/api-keys/{key_id}',
       tags,
       summary: 'Revoke a key (your own, or any in the workspace as admin); it stops working at once',
+      description:
+        'A key may always revoke itself. Any other key it may revoke only if that key does not outrank it: a `viewer` key revokes no `member` or `admin` key, even of the same user, and only admins and owners revoke `worker` keys (as only they create them).',
       request: { params: keyId },
       responses: { 204: { description: 'Revoked' }, ...errorResponses },
     }),
@@ -85,6 +87,10 @@ export const apiKeysRoutes = createRouter()
       const row = await findApiKey(db, auth.workspaceId, id);
       // Someone else's key is as invisible here as it is in the list.
       if (!row || (row.userId !== auth.userId && !hasRole(auth.role, 'admin'))) throw notFound('API key');
+      // A leaked weaker key must not be able to lock out the stronger keys, or stop the fleet.
+      if (row.id !== auth.keyId && !mayRevoke(auth.role, row.role)) {
+        throw forbidden(`A key acting as '${auth.role}' may not revoke a${row.role === 'admin' || row.role === 'owner' ? 'n' : ''} '${row.role}' key; revoke it with a key of that role or above${row.role === 'worker' ? ' (an admin or owner)' : ''}`);
+      }
       await revokeApiKey(db, auth.workspaceId, id);
       return c.body(null, 204);
     },

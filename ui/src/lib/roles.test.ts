@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canManage, grantableRoles, mintableRoles } from './roles.ts';
+import { canManage, canRevoke, grantableRoles, mintableRoles } from './roles.ts';
 
 describe('mintableRoles', () => {
   it('offers an owner every role, worker keys included', () => {
@@ -34,5 +34,17 @@ describe('member roles', () => {
     expect(canManage('admin', 'owner')).toBe(false);
     expect(canManage('owner', 'owner')).toBe(true);
     expect(canManage('viewer', 'viewer')).toBe(false);
+  });
+});
+
+describe('canRevoke', () => {
+  it('lets a key revoke none that outranks it, and worker keys only as an admin or owner', () => {
+    expect(canRevoke('owner', 'owner')).toBe(true);
+    expect(canRevoke('admin', 'owner')).toBe(false);
+    expect(canRevoke('admin', 'worker')).toBe(true);
+    expect(canRevoke('member', 'worker')).toBe(false);
+    expect(canRevoke('member', 'viewer')).toBe(true);
+    expect(canRevoke('viewer', 'member')).toBe(false);
+    expect(canRevoke('worker', 'worker')).toBe(false);
   });
 });

@@ -42,3 +42,8 @@ export function grantableRoles(caller: KeyRole): MemberRole[] {
 export function canManage(caller: KeyRole, target: MemberRole): boolean {
   return atLeast(caller, 'admin') && (target !== 'owner' || caller === 'owner');
 }
+
+/** Whether the caller may revoke a key with this role: none that outranks them, and worker keys only as an admin or owner. */
+export function canRevoke(caller: KeyRole, target: KeyRole): boolean {
+  return atLeast(caller, target === 'worker' ? 'admin' : target);
+}

@@ -11,7 +11,7 @@ import { Page, Section } from '../components/page.tsx';
 import { Ago } from '../components/time.tsx';
 import { useList } from '../state/live.ts';
 import { can, canEdit, me, session } from '../state/session.ts';
-import { mintableRoles } from '../lib/roles.ts';
+import { canRevoke, mintableRoles } from '../lib/roles.ts';
 
 export default function ApiKeys() {
   const keys = useList<ApiKey>('/api-keys', ['api-keys']);
@@ -70,7 +70,7 @@ export default function ApiKeys() {
                         <td>{k.revoked_at ? <span class="badge status-cancelled">revoked <Ago at={k.revoked_at} /></span> : <span class="badge status-completed">active</span>}</td>
                         {canEdit.value && (
                           <td>
-                            {!k.revoked_at && (
+                            {!k.revoked_at && me.value && canRevoke(me.value.role, k.role) && (
                               <ConfirmButton
                                 label="Revoke"
                                 ariaLabel={`Revoke ${k.name}`}
