@@ -185,6 +185,27 @@ describe('skills in claims', () => {
     ]);
   });
 
+  it('refuses a job or run naming a skill the workspace does not have, on create and on update, naming the field', async () => {
+    const slug = unique('skills-ws');
+    const ws = (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
+    const skill = await uploaded({ skillMd: skillMd('present') }, ws);
+    const refused = async (res: Response) => (await expectError(res, 422, 'validation_failed')).fields;
+    const job = { name: 'uses skills', task_prompt: 'x' };
+    expect(await refused(await call('/jobs', { workspace: ws, body: { ...job, skill_ids: ['present', 'absent'] } }))).toEqual([
+      { field: 'skill_ids', message: "no skill named 'absent' in this workspace" },
+    ]);
+    // Skills are named by name, as credentials are: an id is not a name.
+    expect(await refused(await call('/runs', { workspace: ws, body: { task_prompt: 'x', skill_ids: [skill.id] } }))).toEqual([
+      { field: 'skill_ids', message: `no skill named '${skill.id}' in this workspace` },
+    ]);
+    const saved = await callJson('/jobs', { workspace: ws, body: { ...job, skill_ids: ['present'] } }, 201);
+    expect(await refused(await call(`/jobs/${saved.id}`, { workspace: ws, method: 'PUT', body: { skill_ids: ['typo'] } }))).toEqual([
+      { field: 'skill_ids', message: "no skill named 'typo' in this workspace" },
+    ]);
+    expect((await callJson(`/jobs/${saved.id}`, { workspace: ws })).skill_ids).toEqual(['present']);
+    expect((await callJson('/runs', { workspace: ws, body: { task_prompt: 'x', skill_ids: ['present'] } }, 201)).skill_ids).toEqual(['present']);
+  });
+
   it('fails, rather than sends, a run naming a skill that no longer exists', async () => {
     const slug = unique('skills-ws');
     const ws = (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;

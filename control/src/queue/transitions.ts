@@ -9,7 +9,7 @@ import { isFinal, type FinalStatus, type RunStatus } from '../contract/statuses.
 import { heartbeatSeconds, pickupSeconds, V1_MIN_LEASE_SECONDS } from '../contract/worker.ts';
 import { retries, retryDelaySeconds, type RetryPolicy } from '../contract/retry.ts';
 import { keyMayCreateRuns, keyMayTakeWork } from '../db/findCaller.ts';
-import { credentialsExist } from '../db/missingCredentials.ts';
+import { namesExist } from '../db/references.ts';
 import { newId } from '../db/ids.ts';
 import { jobDefinitions, jobRuns } from '../db/schema.ts';
 import type { Env } from '../env.ts';
@@ -100,7 +100,7 @@ export async function enqueueJobRun(ctx: RunContext, job: JobRow): Promise<RunRo
 
 /**
  * An ad-hoc run (`POST /runs`), created only while the caller's key may still create runs in the
- * workspace (`keyMayCreateRuns`) and every credential it names exists there, both checked by the
+ * workspace (`keyMayCreateRuns`) and every credential and skill it names exists there, checked by the
  * insert itself: the route may act for a caller it remembers without looking the key up (see
  * auth/authenticate.ts). Null when either check refused it.
  */
@@ -177,14 +177,14 @@ SELECT ?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?1
  WHERE ${condition}
 RETURNING *`;
 const ENQUEUE_ANY = ENQUEUE('TRUE');
-// ?18 is the caller's key; ?10 the names of the credentials the run is given.
-const ENQUEUE_FOR_KEY = ENQUEUE(`${keyMayCreateRuns('?18', '?2')} AND ${credentialsExist('?10', '?2')}`);
+// ?18 is the caller's key; ?10 and ?11 the names of the credentials and skills the run is given.
+const ENQUEUE_FOR_KEY = ENQUEUE(`${keyMayCreateRuns('?18', '?2')} AND ${namesExist('credential_ids', '?10', '?2')} AND ${namesExist('skill_ids', '?11', '?2')}`);
 
 const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 /**
  * Inserts a queued run and wakes the workspace's parked claimers. With `keyId`, only while that key
- * may create runs in the workspace and the run's credentials exist there (null otherwise), in the
+ * may create runs in the workspace and the run's credentials and skills exist there (null otherwise), in the
  * same statement: no lookup before it can go stale.
  */
 async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow>;

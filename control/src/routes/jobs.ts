@@ -5,7 +5,7 @@ import { Job, JobCreate, JobUpdate } from '../contract/jobs.ts';
 import { Run } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
 import { deleteJob, findJob, insertJob, listJobs, toJob, updateJob } from '../db/jobs.ts';
-import { missingCredentialNames } from '../db/missingCredentials.ts';
+import { unknownNames } from '../db/references.ts';
 import { toRun } from '../db/runs.ts';
 import { invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
@@ -18,10 +18,10 @@ import type { Db } from '../db/client.ts';
 const tags = ['Jobs'];
 const jobId = idParam('job_id', 'Job id');
 
-async function checkCredentials(db: Db, workspaceId: string, names: readonly string[] | undefined) {
-  if (!names?.length) return;
-  const missing = await missingCredentialNames(db, workspaceId, names);
-  if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
+/** The credentials and skills a job names must exist when it is saved. */
+async function checkNames(db: Db, workspaceId: string, body: { credential_ids?: string[] | undefined; skill_ids?: string[] | null | undefined }) {
+  const unknown = await unknownNames(db, workspaceId, body);
+  if (unknown) throw invalidField(unknown.field, unknown.detail);
 }
 
 export const jobRoutes = createRouter()
@@ -53,7 +53,7 @@ export const jobRoutes = createRouter()
       const body = c.req.valid('json');
       const db = openDb(c.env.DB);
       const { workspaceId } = c.get('auth');
-      await checkCredentials(db, workspaceId, body.credential_ids);
+      await checkNames(db, workspaceId, body);
       return c.json(toJob(await insertJob(db, workspaceId, body)), 201);
     },
   )
@@ -87,7 +87,7 @@ export const jobRoutes = createRouter()
       const { workspaceId } = c.get('auth');
       const id = c.req.valid('param').job_id;
       if (!(await findJob(db, workspaceId, id))) throw notFound('Job');
-      await checkCredentials(db, workspaceId, body.credential_ids);
+      await checkNames(db, workspaceId, body);
       const row = await updateJob(db, workspaceId, id, body);
       if (!row) throw notFound('Job');
       return c.json(toJob(row), 200);

@@ -5,7 +5,7 @@ import { authenticateAfresh, type AuthContext } from '../auth/authenticate.ts';
 import { errorResponses, idParam, jsonBody, jsonResponse } from '../contract/common.ts';
 import { LogLine, LogPageQuery, LogStreamQuery, Run, RunAttempt, RunCreate, RunListQuery, StreamTicket } from '../contract/runs.ts';
 import { openDb } from '../db/client.ts';
-import { missingCredentialNames } from '../db/missingCredentials.ts';
+import { unknownNames } from '../db/references.ts';
 import { findRun, listAttempts, listRuns, toRun } from '../db/runs.ts';
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
@@ -24,13 +24,13 @@ const runId = idParam('run_id', 'Run id');
 
 /**
  * Why a run's insert was refused: the key is looked up afresh (a 401 or 403 for a key no longer
- * admitted, or no longer a member, and the remembered caller forgotten), then the credentials (422).
- * Returns the fresh caller when neither explains it.
+ * admitted, or no longer a member, and the remembered caller forgotten), then the credentials and
+ * skills it names (422). Returns the fresh caller when neither explains it.
  */
-async function whyNotEnqueued(c: Context<AppEnv>, credentialNames: readonly string[]): Promise<AuthContext> {
+async function whyNotEnqueued(c: Context<AppEnv>, body: RunCreate): Promise<AuthContext> {
   const auth = await authenticateAfresh(c);
-  const missing = await missingCredentialNames(openDb(c.env.DB), auth.workspaceId, credentialNames);
-  if (missing.length > 0) throw invalidField('credential_ids', `no credential named ${missing.map((n) => `'${n}'`).join(', ')} in this workspace`);
+  const unknown = await unknownNames(openDb(c.env.DB), auth.workspaceId, body);
+  if (unknown) throw invalidField(unknown.field, unknown.detail);
   return auth;
 }
 
@@ -67,9 +67,9 @@ export const runRoutes = createRouter()
       const ctx = runContext(c);
       // One statement: the insert itself checks the key and the credentials, since authentication may
       // have remembered the caller without a lookup. A refused insert is explained or tried once more.
-      const run = (await enqueueAdHocRun(ctx, c.get('auth'), body)) ?? (await enqueueAdHocRun(ctx, await whyNotEnqueued(c, body.credential_ids), body));
+      const run = (await enqueueAdHocRun(ctx, c.get('auth'), body)) ?? (await enqueueAdHocRun(ctx, await whyNotEnqueued(c, body), body));
       if (!run) {
-        await whyNotEnqueued(c, body.credential_ids);
+        await whyNotEnqueued(c, body);
         throw new Error('POST /runs: the insert refused a run whose caller and credentials check out');
       }
       return c.json(toRun(run), 201);
