@@ -18,7 +18,9 @@ const DELIVERY_DEADLINE_MS = 180_000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const cp = await startControlPlane({ vars: { ORCH_LEASE_SECONDS: '3600', ORCH_WEBHOOK_ALLOW_PRIVATE: 'true' } });
-const register = async (name: string) => (await api(cp.base, '/workers/register', { body: { name, labels: {}, concurrency: 64 } })).id as string;
+/** The most runs a worker may hold (its registered concurrency). */
+const SLOTS = 64;
+const register = async (name: string) => (await api(cp.base, '/workers/register', { body: { name, labels: {}, concurrency: SLOTS } })).id as string;
 
 /** Queues RUNS runs of `jobId` and drains them with CLAIMERS claimers, one run per claim: runs per second. */
 async function drain(jobId: string, round: string): Promise<number> {
@@ -27,10 +29,15 @@ async function drain(jobId: string, round: string): Promise<number> {
   let claimed = 0;
   const started = performance.now();
   await Promise.all(
-    workers.map(async (worker) => {
+    workers.map(async (first, i) => {
+      let worker = first;
+      let held = 0;
       for (;;) {
+        // A worker is handed no more runs than its concurrency: a claimer whose worker is full goes on as a new one.
+        if (held === SLOTS) [worker, held] = [await register(`${round}-${i}-more`), 0];
         const { runs } = await api(cp.base, '/workers/claim', { body: { worker_id: worker, max_runs: 1 } });
         if (runs.length === 0) return;
+        held += runs.length;
         claimed += runs.length;
       }
     }),

@@ -6,8 +6,11 @@
 import { api, machine, percentile, startControlPlane, type ControlPlane } from './harness.ts';
 import { printHottest, profileIsolate } from './isolate-profile.ts';
 
+/** The most runs a worker may hold (its registered concurrency). */
+const SLOTS = 64;
+
 async function register(base: string, name: string, workspace = 'default') {
-  return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: 64 }, headers: { 'X-Workspace-ID': workspace } })).id as string;
+  return (await api(base, '/workers/register', { body: { name, labels: {}, concurrency: SLOTS }, headers: { 'X-Workspace-ID': workspace } })).id as string;
 }
 
 async function pickup(base: string, samples: number): Promise<number[]> {
@@ -52,10 +55,15 @@ async function drain(cp: ControlPlane, claim: (worker: string, workspace: string
   const started = performance.now();
   await around(async () => {
     await Promise.all(
-      workers.map(async (worker) => {
+      workers.map(async (first, i) => {
+        let worker = first;
+        let held = 0;
         for (;;) {
+          // A worker is handed no more runs than its concurrency: a claimer whose worker is full goes on as a new one.
+          if (held === SLOTS) [worker, held] = [await register(cp.base, `${round}-${i}-more`, workspace), 0];
           const got = await claim(worker, workspace);
           if (got.length === 0) return;
+          held += got.length;
           for (const id of got) (seen.has(id) ? duplicates++ : seen.add(id));
         }
       }),

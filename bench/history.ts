@@ -62,7 +62,8 @@ async function timed(into: Timings, name: string, call: () => Promise<unknown>):
 /** Times each call SAMPLES times, after a few untimed calls of the same kind. */
 async function measure(cp: ControlPlane, size: number, into: Timings, reaperCpu: number[]): Promise<void> {
   const base = cp.base;
-  const worker = (await api(base, '/workers/register', { body: { name: 'bench', labels: {}, concurrency: 64 } })).id as string;
+  // A worker holds at most its concurrency (64): enough of them to hold every run claimed below.
+  const workers = await Promise.all(Array.from({ length: Math.ceil((SAMPLES + 10) / 64) }, () => api(base, '/workers/register', { body: { name: 'bench', labels: {}, concurrency: 64 } })));
   const lease = (token: string) => ({ 'x-lease-token': token });
   const ids: string[] = [];
   for (let i = 0; i < SAMPLES + 10; i++) {
@@ -73,7 +74,7 @@ async function measure(cp: ControlPlane, size: number, into: Timings, reaperCpu:
   const held: { run_id: string; lease_token: string }[] = [];
   for (let i = 0; i < ids.length; i++) {
     const claim = async () => {
-      const { runs } = await api(base, '/workers/claim', { body: { worker_id: worker, max_runs: 1, wait_seconds: 0 } });
+      const { runs } = await api(base, '/workers/claim', { body: { worker_id: workers[Math.floor(i / 64)]!.id, max_runs: 1, wait_seconds: 0 } });
       if (runs.length !== 1) throw new Error('a claim found no run');
       held.push({ run_id: runs[0].run_id, lease_token: runs[0].lease_token });
     };
@@ -89,8 +90,9 @@ async function measure(cp: ControlPlane, size: number, into: Timings, reaperCpu:
   await each('POST /workers/runs/{id}/start', (r) => api(base, `/workers/runs/${r.run_id}/start`, { body: {}, headers: lease(r.lease_token) }));
   const lines = Array.from({ length: 20 }, (_, n) => ({ stream: 'stdout', line: `line ${n} of the agent's output`, sequence: n + 1 }));
   await each('POST /workers/runs/{id}/logs (20 lines)', (r) => api(base, `/workers/runs/${r.run_id}/logs`, { body: { lines }, headers: lease(r.lease_token) }));
+  // The two full workers take turns, each renewing the 64 runs it holds.
   await each('POST /workers/heartbeat (64 leases)', (_r, i) =>
-    api(base, '/workers/heartbeat', { body: { worker_id: worker, runs: held.slice(i % (held.length - 64), (i % (held.length - 64)) + 64) } }),
+    api(base, '/workers/heartbeat', { body: { worker_id: workers[i % 2]!.id, runs: held.slice((i % 2) * 64, (i % 2) * 64 + 64) } }),
   );
   // The reaper's alarms while those runs are held (every 5 s): the runtime's CPU over 20 s, nothing else calling.
   const cpu = cp.cpuMs();

@@ -13,8 +13,8 @@ async function claim(workerId: string, max = 1, wait = 0) {
 const lease = (token: string) => ({ 'x-lease-token': token });
 
 async function drainQueue() {
-  const w = await register();
-  while ((await claim(w.id, 64)).runs.length > 0);
+  // Each worker takes at most its concurrency; a fresh one for each claim until none is left.
+  while ((await claim((await register({}, 64)).id, 64)).runs.length > 0);
 }
 
 describe('the queue', () => {
@@ -121,7 +121,22 @@ describe('the queue', () => {
     const urgent = await callJson('/runs', { body: { task_prompt: 'urgent', priority: 5 } }, 201);
     const w = await register({}, 3);
     expect((await claim(w.id, 3)).runs.map((r) => r.run_id)).toEqual([urgent.id, first.id, second.id]);
-    expect((await claim(w.id, 3)).runs.map((r) => r.run_id)).toEqual([low.id]);
+    expect((await claim((await register({}, 3)).id, 3)).runs.map((r) => r.run_id)).toEqual([low.id]);
+  });
+
+  it('hands a worker no more runs than its registered concurrency leaves free, whatever it asks for', async () => {
+    await drainQueue();
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push(await callJson('/runs', { body: { task_prompt: `slot ${i}` } }, 201));
+    const w = await register({}, 2);
+    const held = (await claim(w.id, 10)).runs;
+    expect(held).toHaveLength(2);
+    expect((await claim(w.id, 10)).runs).toEqual([]);
+    // A slot freed by a finished run is filled by the next claim, and only that one.
+    await callJson(`/workers/runs/${held[0].run_id}/complete`, { body: { status: 'completed' }, headers: lease(held[0].lease_token) }, 200);
+    expect((await claim(w.id, 10)).runs).toHaveLength(1);
+    // Another worker takes what is left.
+    expect((await claim((await register({}, 8)).id, 8)).runs).toHaveLength(2);
   });
 
   it('wakes a parked claim as soon as a run is queued', async () => {

@@ -153,7 +153,7 @@ describe('editing and deleting skills', () => {
 describe('skills in claims', () => {
   async function workerOf(workspace: string) {
     const key = (await callJson('/api-keys', { workspace, body: { name: unique('w'), role: 'worker' } }, 201)).key as string;
-    const { id } = await callJson('/workers/register', { key, workspace, body: { name: 'w' } }, 201);
+    const { id } = await callJson('/workers/register', { key, workspace, body: { name: 'w', concurrency: 8 } }, 201);
     const claim = async () => (await callJson<{ runs: any[] }>('/workers/claim', { key, workspace, body: { worker_id: id, max_runs: 8 } }, 200)).runs;
     return { key, claim };
   }

@@ -288,6 +288,13 @@ const SKILLS_GIVEN = `
             THEN (SELECT json_group_array(json_object('name', g.name, 'checksum_sha256', g.checksum_sha256))
                     FROM (SELECT s.name, s.checksum_sha256 FROM skills s WHERE ${GIVEN} ORDER BY s.name) g)
        END`;
+// How many runs this claim may take: the worker's free slots (its registered concurrency less the
+// runs it holds), at most the `max_runs` it asked for. The original protocol's poll takes one, as the
+// original did, whatever the worker holds.
+const SLOTS = `
+       CASE WHEN ?5 = 'worker' THEN ?3
+            ELSE MIN(?3, MAX(0, COALESCE((SELECT concurrency FROM workers WHERE id = ?1), 0)
+                              - (SELECT COUNT(*) FROM job_runs h WHERE h.worker_id = ?1 AND h.${HELD}))) END`;
 const CLAIM = `
 UPDATE job_runs
    SET status = 'assigned', worker_id = ?1, attempt = attempt + 1, fencing = ?5, skills = ${SKILLS_GIVEN},
@@ -316,7 +323,7 @@ UPDATE job_runs
            OR ranked.workspace_rank + (SELECT COUNT(*) FROM job_runs h WHERE h.workspace_id = ?2 AND h.${HELD})
               <= (SELECT max_concurrent_runs FROM workspaces WHERE id = ?2)
         ORDER BY ranked.priority DESC, ranked.created_at, ranked.rid
-        LIMIT ?3)
+        LIMIT ${SLOTS})
    AND EXISTS (SELECT 1 FROM workers WHERE id = ?1 AND workspace_id = ?2 AND key_id = ?6) AND ${keyMayTakeWork('?6', '?2')}
 RETURNING *, rowid AS queue_position`;
 
