@@ -141,6 +141,16 @@ describe('editing and deleting skills', () => {
     expect(await stored('default', skill.id)).toHaveLength(2);
   });
 
+  it('leaves a skill as uploaded, checksum and all, when an edit changes nothing', async () => {
+    const skill = await uploaded({ skillMd: skillMd(unique('unchanged')) });
+    const before = await (await call(`/skills/${skill.id}/files/SKILL.md`)).text();
+    for (const body of [{}, { description: skill.description }]) {
+      const same = await callJson(`/skills/${skill.id}`, { method: 'PUT', body }, 200);
+      expect(same).toMatchObject({ checksum_sha256: skill.checksum_sha256, total_size_bytes: skill.total_size_bytes, updated_at: skill.updated_at });
+    }
+    expect(await (await call(`/skills/${skill.id}/files/SKILL.md`)).text()).toBe(before);
+  });
+
   it('deletes a skill with its stored files', async () => {
     const skill = await uploaded({ skillMd: skillMd(unique('gone')), files: [['a.txt', 'a']] });
     expect(await stored('default', skill.id)).toHaveLength(2);

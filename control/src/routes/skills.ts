@@ -56,6 +56,11 @@ async function serveFile(c: Context<AppEnv>, id: string, path: string): Promise<
   return download(object.body as ReadableStream, { filename: path.split('/').pop() ?? path, contentType: row.contentType, sizeBytes: row.sizeBytes, checksumSha256: row.checksumSha256 });
 }
 
+/** Whether editing `skill` to `fields` would change nothing. */
+function sameFields(fields: Record<string, unknown>, skill: Record<string, unknown>): boolean {
+  return Object.entries(fields).every(([key, value]) => JSON.stringify(value) === JSON.stringify(skill[key]));
+}
+
 export const skillRoutes = createRouter()
   .openapi(
     createRoute({
@@ -148,6 +153,8 @@ export const skillRoutes = createRouter()
         metadataKv: body.metadata_kv !== undefined ? body.metadata_kv : skill.metadataKv,
         instructions: body.instructions ?? skill.instructions,
       };
+      // An edit that changes nothing leaves the SKILL.md as it was uploaded, and so the skill's checksum.
+      if (sameFields(fields, skill)) return c.json(toSkillSummary(skill), 200);
       const text = renderSkillMd({ ...fields, allowedTools: fields.allowedTools, metadata: fields.metadataKv });
       const [skillMd] = await storeFiles(c, workspaceId, skill.id, [{ path: 'SKILL.md', bytes: new TextEncoder().encode(text), contentType: 'text/markdown' }]);
       const row = await updateSkill(db, skill, fields, skillMd!, files);
