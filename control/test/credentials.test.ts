@@ -136,6 +136,7 @@ describe('credentials', () => {
       [{ name: 'ok', env_var: '1BAD', value: 'v' }, 'env_var'],
       [{ name: 'ok', env_var: 'BAD-VAR', value: 'v' }, 'env_var'],
       [{ name: 'ok', env_var: 'OK', value: '' }, 'value'],
+      [{ name: 'ok', env_var: 'OK', value: ' \n ' }, 'value'],
       [{ name: 'ok', env_var: 'OK', value: 'x'.repeat(65_537) }, 'value'],
       [{ name: 'ok', env_var: 'OK' }, 'value'],
     ] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, callJson } from './helpers.ts';
+import { call, callJson, expectError } from './helpers.ts';
 
 const originalJob = {
   name: 'nightly report',
@@ -117,6 +117,16 @@ describe('jobs', () => {
     expect(fields).toEqual(expect.arrayContaining(['name', 'task_prompt', 'agent_type', 'timeout_seconds', 'mcp_servers.0.name']));
     expect(fields.some((f: string) => f.startsWith('env_vars'))).toBe(true);
     expect(error.detail).toContain('task_prompt');
+  });
+
+  it('refuses a blank prompt and a retry backoff whose longest wait is shorter than its first, naming the field', async () => {
+    const fieldsOf = async (body: unknown) => (await expectError(await call('/jobs', { body }), 422, 'validation_failed')).fields;
+    expect(await fieldsOf({ name: 'blank', task_prompt: ' \n\t ' })).toEqual([{ field: 'task_prompt', message: 'must not be blank' }]);
+    expect(await fieldsOf({ name: 'backoff', task_prompt: 'p', retry: { max_attempts: 3, backoff: { initial_seconds: 100, factor: 2, max_seconds: 1 } } })).toEqual([
+      { field: 'retry.backoff.max_seconds', message: 'must not be less than initial_seconds' },
+    ]);
+    const runFields = (await expectError(await call('/runs', { body: { task_prompt: '   ' } }), 422, 'validation_failed')).fields;
+    expect(runFields).toEqual([{ field: 'task_prompt', message: 'must not be blank' }]);
   });
 
   it('rejects a streamable_http MCP server without a uri and accepts one with it', async () => {

@@ -27,6 +27,17 @@ export const labelMap = stringMap
 
 export const envMap = z.record(envVarName, z.string().max(65536)).openapi({ type: 'object', additionalProperties: { type: 'string' } });
 
+/** Text that must say something: whitespace alone is refused as empty would be. */
+export const notBlank = (text: string) => text.trim().length > 0;
+
+/** What an agent is asked to do. Kept as sent (whitespace in a prompt can matter), but never blank. */
+export const taskPrompt = z
+  .string()
+  .min(1)
+  .max(200_000)
+  .refine(notBlank, 'must not be blank')
+  .openapi({ description: 'What the agent should do, in natural language.' });
+
 export const nameList = (what: string) =>
   z
     .array(z.string().min(1).max(128))

@@ -1,6 +1,6 @@
 // Wire schemas for credentials: secrets a run receives as environment variables; the value is write-only.
 import { z } from '@hono/zod-openapi';
-import { envVarName, timestamp } from './common.ts';
+import { envVarName, notBlank, timestamp } from './common.ts';
 
 export const MAX_CREDENTIAL_VALUE_LENGTH = 65_536;
 
@@ -15,6 +15,7 @@ const value = z
   .string()
   .min(1)
   .max(MAX_CREDENTIAL_VALUE_LENGTH)
+  .refine(notBlank, 'must not be blank')
   .openapi({ description: 'The secret itself. Stored encrypted and never returned.', format: 'password', writeOnly: true });
 
 const envVar = envVarName.openapi({ description: "The environment variable the agent's process receives the value in.", example: 'ANTHROPIC_API_KEY' });

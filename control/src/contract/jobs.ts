@@ -1,7 +1,7 @@
 // Wire schemas for job definitions: reusable task templates that runs are snapshotted from.
 import { z } from '@hono/zod-openapi';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
-import { envMap, labelMap, nameList, timestamp } from './common.ts';
+import { envMap, labelMap, nameList, taskPrompt, timestamp } from './common.ts';
 import { RetryPolicy } from './retry.ts';
 
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
@@ -9,7 +9,7 @@ export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 const jobFields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(10_000).nullable(),
-  task_prompt: z.string().min(1).max(200_000).openapi({ description: 'What the agent should do, in natural language.' }),
+  task_prompt: taskPrompt,
   agent_type: agentType,
   agent_config: agentConfig,
   mcp_servers: mcpServers,

@@ -19,6 +19,7 @@ export const RetryPolicy = z
         factor: z.number().min(1).max(10).default(2),
         max_seconds: z.number().min(0).max(7 * 86_400).default(3600),
       })
+      .refine((b) => b.max_seconds >= b.initial_seconds, { message: 'must not be less than initial_seconds', path: ['max_seconds'] })
       .default({ initial_seconds: 10, factor: 2, max_seconds: 3600 })
       .openapi({ description: 'The wait before retry n is initial_seconds × factor^(n-1), at most max_seconds.' }),
   })

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { runStatuses } from './statuses.ts';
 import { agentConfig, agentType, mcpServers } from './agent.ts';
-import { envMap, labelMap, nameList, timestamp } from './common.ts';
+import { envMap, labelMap, nameList, taskPrompt, timestamp } from './common.ts';
 import { MAX_TIMEOUT_SECONDS } from './jobs.ts';
 import { RetryPolicy } from './retry.ts';
 
@@ -14,7 +14,7 @@ export type WaitingReason = (typeof waitingReasons)[number];
 export const RunCreate = z
   .object({
     name: z.string().trim().min(1).max(200).default('Ad-hoc Run'),
-    task_prompt: z.string().min(1).max(200_000),
+    task_prompt: taskPrompt,
     agent_type: agentType.default('goose'),
     agent_config: agentConfig.default({}),
     mcp_servers: mcpServers.default([]),
