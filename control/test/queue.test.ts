@@ -69,6 +69,27 @@ describe('the queue', () => {
     expect(await callJson(`/runs/${run.id}`)).toMatchObject({ status: 'failed', failure_reason: 'agent_failed' });
   });
 
+  it('answers a complete sent again, as a worker does when the first answer was lost, with what was recorded, and changes nothing', async () => {
+    await drainQueue();
+    const run = await callJson('/runs', { body: { task_prompt: 'retried complete' } }, 201);
+    const [claimed] = (await claim((await register()).id)).runs;
+    const done = { status: 'completed', result: 'first', usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 } };
+    expect(await callJson(`/workers/runs/${run.id}/complete`, { body: done, headers: lease(claimed.lease_token) }, 200)).toEqual({ status: 'completed', retry_at: null });
+    const recorded = await callJson(`/runs/${run.id}`);
+    expect(await callJson(`/workers/runs/${run.id}/complete`, { body: { ...done, result: 'second' }, headers: lease(claimed.lease_token) }, 200)).toEqual({ status: 'completed', retry_at: null });
+    // The usage is not counted twice, nor the result overwritten.
+    expect(await callJson(`/runs/${run.id}`)).toEqual(recorded);
+    expect(recorded).toMatchObject({ result: 'first', total_tokens: 15 });
+
+    // A failure its retry policy retries: the repeat is told when the next attempt may start.
+    const retried = await callJson('/runs', { body: { task_prompt: 'retried failure', retry: { max_attempts: 2, backoff: { initial_seconds: 600 } } } }, 201);
+    const [first] = (await claim((await register()).id)).runs;
+    const failed = await callJson(`/workers/runs/${retried.id}/complete`, { body: { status: 'failed', error: 'boom' }, headers: lease(first.lease_token) }, 200);
+    expect(failed).toEqual({ status: 'failed', retry_at: expect.any(String) });
+    expect(await callJson(`/workers/runs/${retried.id}/complete`, { body: { status: 'failed', error: 'boom' }, headers: lease(first.lease_token) }, 200)).toEqual(failed);
+    expect(await callJson(`/runs/${retried.id}`)).toMatchObject({ status: 'queued', attempt: 1 });
+  });
+
   it('shows a deregistered worker offline at once and puts a run it still held back in the queue', async () => {
     await drainQueue();
     const run = await callJson('/runs', { body: { task_prompt: 'left behind' } }, 201);

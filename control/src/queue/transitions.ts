@@ -578,7 +578,7 @@ export async function complete(ctx: RunContext, workspaceId: string, runId: stri
   const token = 'token' in fence ? fence.token : (await checkLease(ctx, workspaceId, runId, fence))?.leaseToken;
   if (!token) return { ok: false };
   const held = await d1.prepare(RETRY_POLICY).bind(runId, workspaceId, token).first<{ retry: string | null; attempt: number }>();
-  if (!held) return { ok: false };
+  if (!held) return 'token' in fence ? alreadyEnded(ctx.env, workspaceId, runId, token, done.status) : { ok: false };
   await revokeLeases(ctx.env, [{ id: runId, token }]);
   const u = done.usage;
   const params = [
@@ -617,6 +617,25 @@ export async function complete(ctx: RunContext, workspaceId: string, runId: stri
   await d1.batch([d1.prepare(END_ATTEMPT).bind(runId, token, updated.status, done.error), d1.prepare(FREE_WORKER).bind(updated.worker_id)]);
   announce(ctx, { id: runId, workspaceId }, updated.status, updated.updated_at);
   return { ok: true, status: updated.status, workerId: updated.worker_id, retryAt: null };
+}
+
+// The attempt that held this lease, if it ended as this complete (?4) would have ended it: with that
+// status, or cancelled because a cancel was requested (a cancel wins). Not one taken back from a worker
+// thought lost, or ended by the timeout backstop while the worker says otherwise.
+const ENDED_ATTEMPT = `
+SELECT a.outcome, a.worker_id, CASE WHEN r.status = 'queued' AND r.attempt = a.attempt THEN r.available_at END AS retry_at
+  FROM run_attempts a JOIN job_runs r ON r.id = a.run_id
+ WHERE a.run_id = ?1 AND r.workspace_id = ?2 AND a.lease_token = ?3 AND a.ended_at IS NOT NULL
+   AND (a.outcome = ?4 OR (a.outcome = 'cancelled' AND r.cancel_requested_at IS NOT NULL))`;
+
+/**
+ * The same complete sent again under a lease whose attempt it already ended (the worker retried
+ * because the first answer was lost): it gets the outcome recorded then, not a 409 that would tell it
+ * the lease was taken from it. Nothing is written.
+ */
+async function alreadyEnded(env: Env, workspaceId: string, runId: string, token: string, status: FinalStatus): Promise<CompleteResult> {
+  const ended = await env.DB.prepare(ENDED_ATTEMPT).bind(runId, workspaceId, token, status).first<{ outcome: FinalStatus; worker_id: string; retry_at: string | null }>();
+  return ended ? { ok: true, status: ended.outcome, workerId: ended.worker_id, retryAt: ended.retry_at } : { ok: false };
 }
 
 /** Parked claimers try again once a retried run's backoff has passed. */
