@@ -121,7 +121,8 @@ describe('the original worker protocol', () => {
     // Another key's worker can't write to it; a sibling on the same key can't complete it.
     await expectError(await stranger.logs(created.id, [{ stream: 'stdout', line: 'x', sequence: 1 }]), 409, 'lease_lost');
     await expectError(await stranger.complete(created.id, { status: 'completed' }), 409, 'lease_lost');
-    await expectError(await sibling.complete(created.id, { status: 'completed' }), 409, 'lease_lost');
+    const refused = await expectError(await sibling.complete(created.id, { status: 'completed' }), 409, 'lease_lost');
+    expect(refused.detail).toBe(`No X-Lease-Token was sent, and worker '${sibling.id}' (of this API key) does not hold the run through /workers/poll`);
     // A person's key that merely belongs to the workspace is no holder either.
     await expectError(await call(`/workers/runs/${created.id}/complete?worker_id=${holder.id}`, { body: { status: 'completed' } }), 409, 'lease_lost');
     expect(await callJson(`/runs/${created.id}`)).toMatchObject({ status: 'assigned' });

@@ -11,5 +11,7 @@ export function runContext(c: Context<AppEnv>): RunContext {
 
 /** 409 for a stale holder; a call without a token is told what it lacks. */
 export function notHolder(fence: Fence) {
-  return 'token' in fence ? leaseLost() : leaseLost('No X-Lease-Token was sent, and no worker of this API key holds the run through /workers/poll');
+  if ('token' in fence) return leaseLost();
+  if (fence.workerId !== null) return leaseLost(`No X-Lease-Token was sent, and worker '${fence.workerId}' (of this API key) does not hold the run through /workers/poll`);
+  return leaseLost('No X-Lease-Token was sent, and no worker of this API key holds the run through /workers/poll');
 }
