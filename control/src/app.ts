@@ -101,8 +101,16 @@ const announceChange = createMiddleware<AppEnv>(async function announceChange(c,
 export function createApp() {
   const app = createRouter();
   app.onError(handleError);
+  // The documented operations, as patterns, to tell a path that exists but not for this method (405).
+  let operations: { method: string; path: RegExp }[] | null = null;
   app.notFound((c) => {
-    throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+    operations ??= app.openAPIRegistry.definitions.flatMap((d) =>
+      d.type === 'route' ? [{ method: d.route.method.toUpperCase(), path: new RegExp(`^${d.route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`) }] : [],
+    );
+    const allowed = [...new Set(operations.filter((o) => o.path.test(c.req.path)).map((o) => o.method))];
+    if (allowed.length === 0) throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+    c.header('Allow', allowed.join(', '));
+    throw new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; it takes ${allowed.join(', ')}`);
   });
 
   // A skill file's path has slashes, and its route takes the path as one segment: they travel encoded.

@@ -329,10 +329,19 @@ describe('unknown ids', () => {
     }
   });
 
-  it('answers unknown methods on known paths with a JSON 404', async () => {
-    for (const [method, path] of [['PATCH', '/jobs'], ['PATCH', `/jobs/${f.jobId}`], ['DELETE', '/runs'], ['PUT', '/users/me']] as const) {
-      await expectEnvelope(await call(path, { method, body: {} }), 404, 'not_found', `${method} ${path}`);
+  it('answers a method a known path does not take with a JSON 405 naming those it does, also in Allow', async () => {
+    for (const [method, path, allowed] of [
+      ['PATCH', '/jobs', 'GET, POST'],
+      ['PATCH', `/jobs/${f.jobId}`, 'GET, PUT, DELETE'],
+      ['DELETE', '/runs', 'GET, POST'],
+      ['PUT', '/users/me', 'GET'],
+    ] as const) {
+      const res = await call(path, { method, body: {} });
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allowed);
+      const body = await expectEnvelope(res, 405, 'method_not_allowed', `${method} ${path}`);
+      expect(body.detail).toBe(`${method} is not allowed on /api/v1${path}; it takes ${allowed}`);
     }
+    await expectEnvelope(await call(`/jobs/${f.jobId}/nothing-here`, { method: 'PATCH' }), 404, 'not_found', 'an unknown path');
   });
 });
 
