@@ -85,6 +85,32 @@ describe('credentials', () => {
     expect(await callJson(`/credentials/${created.id}`, {}, 200)).toMatchObject({ name: `${created.name}-b`, description: 'renamed too', env_var: 'NEW_VAR' });
   });
 
+  it('carries a rename into the jobs and the queued runs that name the credential, and leaves the rest alone', async () => {
+    const slug = unique('renames');
+    const ws = (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
+    const inWs = { workspace: ws };
+    const cred = await callJson('/credentials', { ...inWs, body: { name: 'anth', env_var: 'ANTHROPIC_API_KEY', value: 'sk-renamed' } }, 201);
+    const other = await callJson('/credentials', { ...inWs, body: { name: 'other', env_var: 'OTHER_KEY', value: 'o' } }, 201);
+    const job = await callJson('/jobs', { ...inWs, body: { name: 'uses it', task_prompt: 'p', credential_ids: ['other', 'anth'] } }, 201);
+    const unrelated = await callJson('/jobs', { ...inWs, body: { name: 'does not', task_prompt: 'p', credential_ids: ['other'] } }, 201);
+    const queued = await callJson('/runs', { ...inWs, body: { task_prompt: 'waits', credential_ids: ['anth'] } }, 201);
+
+    // A rename to a name already taken changes nothing anywhere.
+    await call(`/credentials/${cred.id}`, { ...inWs, method: 'PUT', body: { name: other.name } }).then((res) => expect(res.status).toBe(409));
+    expect((await callJson(`/jobs/${job.id}`, inWs)).credential_ids).toEqual(['other', 'anth']);
+
+    await callJson(`/credentials/${cred.id}`, { ...inWs, method: 'PUT', body: { name: 'anthropic' } }, 200);
+    expect((await callJson(`/jobs/${job.id}`, inWs)).credential_ids).toEqual(['other', 'anthropic']);
+    expect(await callJson(`/jobs/${unrelated.id}`, inWs)).toEqual(unrelated);
+    expect((await callJson(`/runs/${queued.id}`, inWs)).credential_ids).toEqual(['anthropic']);
+
+    // Runs of the job, and the run that waited, get the value under its new name.
+    await callJson(`/jobs/${job.id}/run`, { ...inWs, method: 'POST', body: {} }, 201);
+    const { id: worker } = await callJson('/workers/register', { ...inWs, body: { name: 'w', concurrency: 2 } }, 201);
+    const { runs } = await callJson('/workers/claim', { ...inWs, body: { worker_id: worker, max_runs: 2, wait_seconds: 0 } }, 200);
+    expect(runs.map((r: { credentials: Record<string, string> }) => r.credentials.ANTHROPIC_API_KEY)).toEqual(['sk-renamed', 'sk-renamed']);
+  });
+
   it('lists credentials by name and pages through them', async () => {
     const prefix = unique('zz-list');
     for (const suffix of ['c', 'a', 'b']) await callJson('/credentials', { body: { name: `${prefix}-${suffix}`, env_var: 'X', value: 'v' } }, 201);

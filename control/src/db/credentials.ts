@@ -1,10 +1,10 @@
 // Credential queries, all scoped to one workspace; values arrive and stay encrypted.
-import { and, asc, eq, gt, or } from 'drizzle-orm';
+import { and, asc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { Credential } from '../contract/credentials.ts';
 import type { Cursor } from '../http/pagination.ts';
 import type { Db } from './client.ts';
 import { newId, nowIso } from './ids.ts';
-import { credentials } from './schema.ts';
+import { credentials, jobDefinitions, jobRuns } from './schema.ts';
 import { violatedUniqueColumn, type UniqueResult } from './workspaces.ts';
 
 type CredentialRow = typeof credentials.$inferSelect;
@@ -79,23 +79,50 @@ export async function listCredentials(db: Db, workspaceId: string, limit: number
 }
 
 /** Sets the fields given; undefined when the workspace has no such credential. */
+/**
+ * Jobs, and runs still waiting for a worker, name their credentials by name: a rename carries them
+ * along. (Runs already claimed were given the value; finished ones keep the name they ran with.)
+ */
+function renameReferences(db: Db, workspaceId: string, from: string, to: string, now: string) {
+  const renamed = (column: SQL) =>
+    sql`(SELECT json_group_array(CASE WHEN n.value = ${from} THEN ${to} ELSE n.value END) FROM (SELECT value FROM json_each(${column}) ORDER BY key) n)`;
+  const names = (column: SQL) => sql`EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ${from})`;
+  return [
+    db
+      .update(jobDefinitions)
+      .set({ credentialIds: renamed(sql`${jobDefinitions.credentialIds}`), updatedAt: now })
+      .where(and(eq(jobDefinitions.workspaceId, workspaceId), names(sql`${jobDefinitions.credentialIds}`))),
+    db
+      .update(jobRuns)
+      .set({ credentialIds: renamed(sql`${jobRuns.credentialIds}`), updatedAt: now })
+      .where(and(eq(jobRuns.workspaceId, workspaceId), eq(jobRuns.status, 'queued'), names(sql`${jobRuns.credentialIds}`))),
+  ] as const;
+}
+
+/** `renamedFrom`: the credential's name before this write, when the write renames it. */
 export async function updateCredential(
   db: Db,
   workspaceId: string,
   id: string,
   fields: Partial<CredentialFields>,
+  renamedFrom?: string,
 ): Promise<UniqueResult<CredentialRow> | undefined> {
-  const changes: Partial<CredentialRow> = { updatedAt: nowIso() };
+  const now = nowIso();
+  const changes: Partial<CredentialRow> = { updatedAt: now };
   if (fields.name !== undefined) changes.name = fields.name;
   if (fields.envVar !== undefined) changes.envVar = fields.envVar;
   if (fields.encryptedValue !== undefined) changes.encryptedValue = fields.encryptedValue;
   if (fields.description !== undefined) changes.description = fields.description;
-  const result = await uniqueWrite(() =>
-    db
-      .update(credentials)
-      .set(changes)
-      .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
-      .returning(),
+  const update = db
+    .update(credentials)
+    .set(changes)
+    .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
+    .returning();
+  // One batch, so the references never name a credential that is not there.
+  const result = await uniqueWrite(async () =>
+    renamedFrom !== undefined && fields.name !== undefined && fields.name !== renamedFrom
+      ? (await db.batch([update, ...renameReferences(db, workspaceId, renamedFrom, fields.name, now)]))[0]
+      : await update,
   );
   if (!result.ok) return result;
   const row = result.value[0];
