@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, callJson, expectError } from './helpers.ts';
+import { call, callJson, expectError, unique, userWithKey } from './helpers.ts';
 
 const originalJob = {
   name: 'nightly report',
@@ -98,6 +98,34 @@ describe('jobs', () => {
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(await res.json()).toEqual({ detail: 'Job not found', code: 'not_found' });
     }
+  });
+
+  it('shows a viewer the names of env vars and MCP env and headers, never their values', async () => {
+    const slug = unique('hidden');
+    const ws = (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
+    const mcp_servers = [
+      { name: 'files', command: 'mcp-files', env: { GITHUB_TOKEN: 'ghp-secret' } },
+      { name: 'remote', type: 'streamable_http', uri: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer mcp-secret' } },
+    ];
+    const job = await callJson('/jobs', { workspace: ws, body: { name: 'with keys', task_prompt: 'p', env_vars: { API_TOKEN: 'env-secret' }, mcp_servers } }, 201);
+    const run = await callJson(`/jobs/${job.id}/run`, { workspace: ws, method: 'POST', body: {} }, 201);
+    const viewer = { key: (await userWithKey(ws, 'viewer')).key, workspace: ws };
+    const reads = [
+      await callJson(`/jobs/${job.id}`, viewer, 200),
+      (await callJson<any[]>('/jobs', viewer, 200))[0],
+      await callJson(`/runs/${run.id}`, viewer, 200),
+      (await callJson<any[]>('/runs', viewer, 200))[0],
+    ];
+    for (const seen of reads) {
+      expect(JSON.stringify(seen)).not.toMatch(/secret/);
+      expect(seen.mcp_servers[0].env).toEqual({ GITHUB_TOKEN: '[hidden]' });
+      expect(seen.mcp_servers[1]).toMatchObject({ uri: 'http://127.0.0.1:9/mcp', headers: { Authorization: '[hidden]' } });
+    }
+    expect(reads[0].env_vars).toEqual({ API_TOKEN: '[hidden]' });
+    // A member, who may edit them, reads the values.
+    const member = { key: (await userWithKey(ws, 'member')).key, workspace: ws };
+    expect((await callJson(`/jobs/${job.id}`, member, 200)).env_vars).toEqual({ API_TOKEN: 'env-secret' });
+    expect((await callJson(`/runs/${run.id}`, member, 200)).mcp_servers[0].env).toEqual({ GITHUB_TOKEN: 'ghp-secret' });
   });
 
   it('rejects a job naming a credential the workspace does not have', async () => {

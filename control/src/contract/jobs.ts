@@ -13,7 +13,9 @@ const jobFields = {
   agent_type: agentType,
   agent_config: agentConfig,
   mcp_servers: mcpServers,
-  env_vars: envMap.openapi({ description: "Extra environment for the agent's process." }),
+  env_vars: envMap.openapi({
+    description: "Extra environment for the agent's process. Shown to a viewer by name only: each value reads `[hidden]`, as do the values of MCP servers' `env` and `headers`.",
+  }),
   credential_ids: nameList('credential').openapi({ description: 'Credential **names** whose values the agent receives as environment variables.' }),
   skill_ids: nameList('skill').nullable().openapi({ description: 'Skill **names**; null means every skill of the workspace, [] none.' }),
   labels: labelMap.openapi({ description: "Worker labels a run of this job requires (copied to the run's required_labels)." }),

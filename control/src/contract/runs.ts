@@ -41,7 +41,7 @@ export const Run = z
     task_prompt: z.string(),
     agent_type: z.string(),
     agent_config: z.record(z.string(), z.unknown()),
-    mcp_servers: z.array(z.record(z.string(), z.unknown())),
+    mcp_servers: z.array(z.record(z.string(), z.unknown())).openapi({ description: "Shown to a viewer with the values of each server's `env` and `headers` as `[hidden]`." }),
     credential_ids: z.array(z.string()),
     skill_ids: z.array(z.string()).nullable(),
     required_labels: z.record(z.string(), z.string()),

@@ -9,6 +9,7 @@ import { unknownNames } from '../db/references.ts';
 import { toRun } from '../db/runs.ts';
 import { invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
+import { shownTo } from '../http/redact.ts';
 import { createRouter } from '../http/router.ts';
 import { runContext } from '../http/run-context.ts';
 import { schedulerFor } from '../queue/notify.ts';
@@ -36,8 +37,9 @@ export const jobRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const rows = await listJobs(openDb(c.env.DB), c.get('auth').workspaceId, limit, decodeCursor(cursor));
-      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map(toJob), 200);
+      const { workspaceId, role } = c.get('auth');
+      const rows = await listJobs(openDb(c.env.DB), workspaceId, limit, decodeCursor(cursor));
+      return c.json(paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id })).map((r) => shownTo(role, toJob(r))), 200);
     },
   )
   .openapi(
@@ -69,7 +71,7 @@ export const jobRoutes = createRouter()
     async (c) => {
       const row = await findJob(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').job_id);
       if (!row) throw notFound('Job');
-      return c.json(toJob(row), 200);
+      return c.json(shownTo(c.get('auth').role, toJob(row)), 200);
     },
   )
   .openapi(

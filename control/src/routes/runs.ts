@@ -9,6 +9,7 @@ import { unknownNames } from '../db/references.ts';
 import { findRun, listAttempts, listRuns, toRun } from '../db/runs.ts';
 import { ApiError, invalidField, notFound } from '../http/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
+import { shownTo } from '../http/redact.ts';
 import { createRouter } from '../http/router.ts';
 import { viewLine } from '../logs/run-hub.ts';
 import { dispatcherFor, runHubFor } from '../queue/notify.ts';
@@ -46,11 +47,11 @@ export const runRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, job_id, status } = c.req.valid('query');
-      const { workspaceId } = c.get('auth');
+      const { workspaceId, role } = c.get('auth');
       const rows = await listRuns(openDb(c.env.DB), workspaceId, { jobId: job_id, status }, limit, decodeCursor(cursor));
       const page = paginate(c, rows, limit, (r) => ({ key: r.createdAt, id: r.id }));
       const waiting = await waitingReasons(c.env, workspaceId, page);
-      return c.json(page.map((r) => toRun(r, waiting.get(r.id))), 200);
+      return c.json(page.map((r) => shownTo(role, toRun(r, waiting.get(r.id)))), 200);
     },
   )
   .openapi(
@@ -89,7 +90,7 @@ export const runRoutes = createRouter()
       const row = await findRun(openDb(c.env.DB), workspaceId, c.req.valid('param').run_id);
       if (!row) throw notFound('Run');
       const waiting = await waitingReasons(c.env, workspaceId, [row]);
-      return c.json(toRun(row, waiting.get(row.id)), 200);
+      return c.json(shownTo(c.get('auth').role, toRun(row, waiting.get(row.id))), 200);
     },
   )
   .openapi(
