@@ -85,7 +85,7 @@ describe('credentials', () => {
     expect(await callJson(`/credentials/${created.id}`, {}, 200)).toMatchObject({ name: `${created.name}-b`, description: 'renamed too', env_var: 'NEW_VAR' });
   });
 
-  it('carries a rename into the jobs and the queued runs that name the credential, and leaves the rest alone', async () => {
+  it('carries a rename into every job and run that names the credential, so retries, requeues and re-runs still find it', async () => {
     const slug = unique('renames');
     const ws = (await callJson('/workspaces', { body: { name: slug, slug } }, 201)).id;
     const inWs = { workspace: ws };
@@ -93,6 +93,15 @@ describe('credentials', () => {
     const other = await callJson('/credentials', { ...inWs, body: { name: 'other', env_var: 'OTHER_KEY', value: 'o' } }, 201);
     const job = await callJson('/jobs', { ...inWs, body: { name: 'uses it', task_prompt: 'p', credential_ids: ['other', 'anth'] } }, 201);
     const unrelated = await callJson('/jobs', { ...inWs, body: { name: 'does not', task_prompt: 'p', credential_ids: ['other'] } }, 201);
+    const register = async () => (await callJson('/workers/register', { ...inWs, body: { name: 'w', concurrency: 4 } }, 201)).id as string;
+    const claimAll = async () => (await callJson('/workers/claim', { ...inWs, body: { worker_id: await register(), max_runs: 4, wait_seconds: 0 } }, 200)).runs;
+    // One run finished before the rename, one held by a worker that will be lost, one still queued.
+    const finished = await callJson('/runs', { ...inWs, body: { task_prompt: 'done', credential_ids: ['anth'] } }, 201);
+    const [done] = await claimAll();
+    await callJson(`/workers/runs/${finished.id}/complete`, { ...inWs, body: { status: 'completed' }, headers: { 'x-lease-token': done.lease_token } }, 200);
+    const held = await callJson('/runs', { ...inWs, body: { task_prompt: 'held', credential_ids: ['anth'] } }, 201);
+    const lostWorker = await register();
+    await callJson('/workers/claim', { ...inWs, body: { worker_id: lostWorker, max_runs: 1, wait_seconds: 0 } }, 200);
     const queued = await callJson('/runs', { ...inWs, body: { task_prompt: 'waits', credential_ids: ['anth'] } }, 201);
 
     // A rename to a name already taken changes nothing anywhere.
@@ -102,13 +111,15 @@ describe('credentials', () => {
     await callJson(`/credentials/${cred.id}`, { ...inWs, method: 'PUT', body: { name: 'anthropic' } }, 200);
     expect((await callJson(`/jobs/${job.id}`, inWs)).credential_ids).toEqual(['other', 'anthropic']);
     expect(await callJson(`/jobs/${unrelated.id}`, inWs)).toEqual(unrelated);
-    expect((await callJson(`/runs/${queued.id}`, inWs)).credential_ids).toEqual(['anthropic']);
+    for (const run of [finished, held, queued]) expect((await callJson(`/runs/${run.id}`, inWs)).credential_ids).toEqual(['anthropic']);
 
-    // Runs of the job, and the run that waited, get the value under its new name.
+    // The held run's worker leaves, so it goes back to the queue; with a run of the job, a re-run of the
+    // finished one and the run that waited, every claim gets the value under the new name.
+    await callJson('/workers/deregister', { ...inWs, body: { worker_id: lostWorker } }, 200);
     await callJson(`/jobs/${job.id}/run`, { ...inWs, method: 'POST', body: {} }, 201);
-    const { id: worker } = await callJson('/workers/register', { ...inWs, body: { name: 'w', concurrency: 2 } }, 201);
-    const { runs } = await callJson('/workers/claim', { ...inWs, body: { worker_id: worker, max_runs: 2, wait_seconds: 0 } }, 200);
-    expect(runs.map((r: { credentials: Record<string, string> }) => r.credentials.ANTHROPIC_API_KEY)).toEqual(['sk-renamed', 'sk-renamed']);
+    await callJson(`/runs/${finished.id}/rerun`, { ...inWs, method: 'POST' }, 201);
+    const runs = await claimAll();
+    expect(runs.map((r: { credentials: Record<string, string> }) => r.credentials.ANTHROPIC_API_KEY)).toEqual(['sk-renamed', 'sk-renamed', 'sk-renamed', 'sk-renamed']);
   });
 
   it('lists credentials by name and pages through them', async () => {

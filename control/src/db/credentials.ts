@@ -80,13 +80,15 @@ export async function listCredentials(db: Db, workspaceId: string, limit: number
 
 /** Sets the fields given; undefined when the workspace has no such credential. */
 /**
- * Jobs, and runs still waiting for a worker, name their credentials by name: a rename carries them
- * along. (Runs already claimed were given the value; finished ones keep the name they ran with.)
+ * Jobs and runs name their credentials by name, and a claim (a retry, a requeue, a re-run's) looks the
+ * name up each time: a rename carries every one of them along. The old name is read in the same
+ * batch, before the rename, so two renames at once cannot leave the references behind.
  */
-function renameReferences(db: Db, workspaceId: string, from: string, to: string, now: string) {
+function renameReferences(db: Db, workspaceId: string, id: string, to: string, now: string) {
+  const from = sql`(SELECT name FROM credentials WHERE id = ${id} AND workspace_id = ${workspaceId})`;
   const renamed = (column: SQL) =>
     sql`(SELECT json_group_array(CASE WHEN n.value = ${from} THEN ${to} ELSE n.value END) FROM (SELECT value FROM json_each(${column}) ORDER BY key) n)`;
-  const names = (column: SQL) => sql`EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ${from})`;
+  const names = (column: SQL) => sql`${from} <> ${to} AND EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ${from})`;
   return [
     db
       .update(jobDefinitions)
@@ -94,19 +96,12 @@ function renameReferences(db: Db, workspaceId: string, from: string, to: string,
       .where(and(eq(jobDefinitions.workspaceId, workspaceId), names(sql`${jobDefinitions.credentialIds}`))),
     db
       .update(jobRuns)
-      .set({ credentialIds: renamed(sql`${jobRuns.credentialIds}`), updatedAt: now })
-      .where(and(eq(jobRuns.workspaceId, workspaceId), eq(jobRuns.status, 'queued'), names(sql`${jobRuns.credentialIds}`))),
+      .set({ credentialIds: renamed(sql`${jobRuns.credentialIds}`) })
+      .where(and(eq(jobRuns.workspaceId, workspaceId), names(sql`${jobRuns.credentialIds}`))),
   ] as const;
 }
 
-/** `renamedFrom`: the credential's name before this write, when the write renames it. */
-export async function updateCredential(
-  db: Db,
-  workspaceId: string,
-  id: string,
-  fields: Partial<CredentialFields>,
-  renamedFrom?: string,
-): Promise<UniqueResult<CredentialRow> | undefined> {
+export async function updateCredential(db: Db, workspaceId: string, id: string, fields: Partial<CredentialFields>): Promise<UniqueResult<CredentialRow> | undefined> {
   const now = nowIso();
   const changes: Partial<CredentialRow> = { updatedAt: now };
   if (fields.name !== undefined) changes.name = fields.name;
@@ -118,11 +113,9 @@ export async function updateCredential(
     .set(changes)
     .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
     .returning();
-  // One batch, so the references never name a credential that is not there.
+  // One batch: a name already taken fails the rename and leaves the references as they were.
   const result = await uniqueWrite(async () =>
-    renamedFrom !== undefined && fields.name !== undefined && fields.name !== renamedFrom
-      ? (await db.batch([update, ...renameReferences(db, workspaceId, renamedFrom, fields.name, now)]))[0]
-      : await update,
+    fields.name !== undefined ? (await db.batch([...renameReferences(db, workspaceId, id, fields.name, now), update]))[2] : await update,
   );
   if (!result.ok) return result;
   const row = result.value[0];

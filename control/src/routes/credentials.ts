@@ -77,7 +77,7 @@ export const credentialsRoutes = createRouter()
       path: '/credentials/{cred_id}',
       tags,
       summary: 'Update a credential (admin; only the non-null fields sent change)',
-      description: 'Renaming a credential renames it in the `credential_ids` of the jobs, and of the runs still queued, that name it, in the same transaction.',
+      description: 'Renaming a credential renames it in the `credential_ids` of the jobs and runs that name it, in the same transaction, so their next claims (retries, requeues, re-runs) find it.',
       middleware: [requireRole('admin')],
       request: { params: credId, ...jsonBody(CredentialUpdate) },
       responses: { 200: jsonResponse(Credential, 'The updated credential, without its value'), ...errorResponses },
@@ -89,12 +89,8 @@ export const credentialsRoutes = createRouter()
       if (body.env_var != null) fields.envVar = body.env_var;
       if (body.description != null) fields.description = body.description;
       if (body.value != null) fields.encryptedValue = await (await loadConfig(c.env)).keyRing.encrypt(body.value);
-      const db = openDb(c.env.DB);
-      const { workspaceId } = c.get('auth');
-      const id = c.req.valid('param').cred_id;
-      // A rename carries the jobs and waiting runs that name the credential along.
-      const before = fields.name !== undefined ? await findCredential(db, workspaceId, id) : undefined;
-      const result = await updateCredential(db, workspaceId, id, fields, before?.name);
+      // A rename carries the jobs and runs that name the credential along.
+      const result = await updateCredential(openDb(c.env.DB), c.get('auth').workspaceId, c.req.valid('param').cred_id, fields);
       if (!result) throw notFound('Credential');
       if (!result.ok) throw nameTaken(body.name ?? '');
       return c.json(toCredential(result.row), 200);
