@@ -153,6 +153,11 @@ describe('jobs', () => {
     expect(await fieldsOf({ name: 'backoff', task_prompt: 'p', retry: { max_attempts: 3, backoff: { initial_seconds: 100, factor: 2, max_seconds: 1 } } })).toEqual([
       { field: 'retry.backoff.max_seconds', message: 'must not be less than initial_seconds' },
     ]);
+    // Left out, the longest wait is an hour, or the first wait when that is longer.
+    const long = await callJson('/jobs', { body: { name: 'long first wait', task_prompt: 'p', retry: { max_attempts: 2, backoff: { initial_seconds: 7200 } } } }, 201);
+    expect(long.retry.backoff).toEqual({ initial_seconds: 7200, factor: 2, max_seconds: 7200 });
+    const short = await callJson('/jobs', { body: { name: 'short first wait', task_prompt: 'p', retry: { max_attempts: 2, backoff: { initial_seconds: 5 } } } }, 201);
+    expect(short.retry.backoff).toEqual({ initial_seconds: 5, factor: 2, max_seconds: 3600 });
     const runFields = (await expectError(await call('/runs', { body: { task_prompt: '   ' } }), 422, 'validation_failed')).fields;
     expect(runFields).toEqual([{ field: 'task_prompt', message: 'must not be blank' }]);
   });

@@ -4,6 +4,8 @@ import { z } from '@hono/zod-openapi';
 export const retryOutcomes = ['failed', 'timeout', 'worker_lost'] as const;
 export type RetryOutcome = (typeof retryOutcomes)[number];
 
+const DEFAULT_MAX_BACKOFF_SECONDS = 3600;
+
 export const RetryPolicy = z
   .object({
     max_attempts: z.number().int().min(1).max(20).openapi({ description: 'Attempts in all, the first included.' }),
@@ -14,14 +16,25 @@ export const RetryPolicy = z
       .default([...retryOutcomes])
       .openapi({ description: 'The attempt outcomes that are retried. A cancelled run is never retried.' }),
     backoff: z
-      .object({
-        initial_seconds: z.number().min(0).max(86_400).default(10),
-        factor: z.number().min(1).max(10).default(2),
-        max_seconds: z.number().min(0).max(7 * 86_400).default(3600),
-      })
-      .refine((b) => b.max_seconds >= b.initial_seconds, { message: 'must not be less than initial_seconds', path: ['max_seconds'] })
-      .default({ initial_seconds: 10, factor: 2, max_seconds: 3600 })
-      .openapi({ description: 'The wait before retry n is initial_seconds × factor^(n-1), at most max_seconds.' }),
+      .preprocess(
+        // Left out, the longest wait is an hour, or the first wait when that is longer.
+        (b) =>
+          b && typeof b === 'object' && !('max_seconds' in b) && 'initial_seconds' in b && typeof b.initial_seconds === 'number'
+            ? { ...b, max_seconds: Math.max(DEFAULT_MAX_BACKOFF_SECONDS, b.initial_seconds) }
+            : b,
+        z
+          .object({
+            initial_seconds: z.number().min(0).max(86_400).default(10),
+            factor: z.number().min(1).max(10).default(2),
+            max_seconds: z.number().min(0).max(7 * 86_400).default(DEFAULT_MAX_BACKOFF_SECONDS),
+          })
+          .refine((b) => b.max_seconds >= b.initial_seconds, { message: 'must not be less than initial_seconds', path: ['max_seconds'] }),
+      )
+      .default({ initial_seconds: 10, factor: 2, max_seconds: DEFAULT_MAX_BACKOFF_SECONDS })
+      .openapi({
+        description:
+          'The wait before retry n is initial_seconds × factor^(n-1), at most max_seconds (by default an hour, or initial_seconds when that is longer; never less than initial_seconds).',
+      }),
   })
   .openapi('RetryPolicy', {
     description: 'Retries of failed attempts. Without one, a run whose worker was lost is requeued at once up to max_attempts, and failures are final.',

@@ -284,7 +284,7 @@ export function AgentForm(props: { kind: AgentFormKind; initial: AgentFormState;
           <Field label="Retries" error={submit.fieldError('retry.max_attempts') ?? submit.fieldError('retry')} hint="Tries again after a failure, timeout or lost worker; blank for none.">
             {(f) => <input {...f} type="number" inputMode="numeric" min={0} value={state.retries} onInput={(e) => set({ retries: e.currentTarget.value })} />}
           </Field>
-          <Field label="First retry after (seconds)" error={submit.fieldError('retry.backoff.initial_seconds')} hint="Each later retry waits twice as long, at most an hour.">
+          <Field label="First retry after (seconds)" error={submit.fieldError('retry.backoff.initial_seconds')} hint="Each later retry waits twice as long, at most an hour (or this first wait, if longer).">
             {(f) => <input {...f} type="number" inputMode="numeric" min={0} value={state.retryDelay} onInput={(e) => set({ retryDelay: e.currentTarget.value })} />}
           </Field>
           {kind === 'job' && (

@@ -102,6 +102,8 @@ describe('the agent form', () => {
   it('turns retries into a policy, keeps what the form does not show of a stored one, and caps a job', () => {
     expect(toRunCreate(form({})).retry).toBeNull();
     expect(toRunCreate(form({ retries: '2', retryDelay: '5' })).retry).toEqual({ on: ['failed', 'timeout', 'worker_lost'], max_attempts: 3, backoff: { initial_seconds: 5, factor: 2, max_seconds: 3600 } });
+    // A first wait longer than an hour raises the longest wait with it, as the API requires.
+    expect(toRunCreate(form({ retries: '1', retryDelay: '7200' })).retry?.backoff).toEqual({ initial_seconds: 7200, factor: 2, max_seconds: 7200 });
     const edited = formFromJob(job);
     expect(edited).toMatchObject({ retries: '2', retryDelay: '30', maxConcurrent: '2' });
     const body = toJobBody({ ...edited, retries: '4' });

@@ -83,6 +83,12 @@ export function emptyAgentForm(): AgentFormState {
   };
 }
 
+/** The stored backoff (or the defaults) with the form's first wait; the longest wait is never shorter than the first. */
+function backoff(stored: RetryPolicy['backoff'] | undefined, initial: number): RetryPolicy['backoff'] {
+  const longest = stored?.max_seconds ?? 3600;
+  return { factor: stored?.factor ?? 2, initial_seconds: initial, max_seconds: Math.max(longest, initial) };
+}
+
 /** The retry policy the form describes: none without retries; otherwise the stored one with the form's count and first wait. */
 function retryPolicy(state: AgentFormState): RetryPolicy | null {
   const retries = state.retries.trim();
@@ -91,7 +97,7 @@ function retryPolicy(state: AgentFormState): RetryPolicy | null {
   return {
     on: stored?.on ?? ['failed', 'timeout', 'worker_lost'],
     max_attempts: whole(retries, 0) + 1,
-    backoff: { factor: 2, max_seconds: 3600, ...stored?.backoff, initial_seconds: whole(state.retryDelay, DEFAULTS.retryDelay) },
+    backoff: backoff(stored?.backoff, whole(state.retryDelay, DEFAULTS.retryDelay)),
   };
 }
 
