@@ -619,14 +619,15 @@ export async function complete(ctx: RunContext, workspaceId: string, runId: stri
   return { ok: true, status: updated.status, workerId: updated.worker_id, retryAt: null };
 }
 
-// The attempt that held this lease, if it ended as this complete (?4) would have ended it: with that
-// status, or cancelled because a cancel was requested (a cancel wins). Not one taken back from a worker
-// thought lost, or ended by the timeout backstop while the worker says otherwise.
+// The attempt that held this lease, if a complete with this status (?4) ended it. Only a complete
+// records `completed` or `failed`; `timeout` and `cancelled` may be the reaper's (a backstop, or a cancel
+// pending when the lease ran out), so a repeat of those is not taken for the worker's own. The next
+// attempt's claim clears `available_at`, so `retry_at` is then null.
 const ENDED_ATTEMPT = `
 SELECT a.outcome, a.worker_id, CASE WHEN r.status = 'queued' AND r.attempt = a.attempt THEN r.available_at END AS retry_at
   FROM run_attempts a JOIN job_runs r ON r.id = a.run_id
  WHERE a.run_id = ?1 AND r.workspace_id = ?2 AND a.lease_token = ?3 AND a.ended_at IS NOT NULL
-   AND (a.outcome = ?4 OR (a.outcome = 'cancelled' AND r.cancel_requested_at IS NOT NULL))`;
+   AND a.outcome = ?4 AND ?4 IN ('completed', 'failed')`;
 
 /**
  * The same complete sent again under a lease whose attempt it already ended (the worker retried
