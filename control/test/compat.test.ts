@@ -130,6 +130,17 @@ describe('the original worker protocol', () => {
     expect(await callJson(`/runs/${created.id}`)).toMatchObject({ status: 'failed', failure_reason: 'agent_failed', exit_code: 1 });
   });
 
+  it('hands a poll one run whatever the worker holds, as the original did (a claim is held to the concurrency)', async () => {
+    const key = await workerKey();
+    await drainQueue(key);
+    const first = await callJson('/runs', { body: { task_prompt: 'one' } }, 201);
+    const second = await callJson('/runs', { body: { task_prompt: 'two' } }, 201);
+    // Registered without a concurrency, so 1; the original's worker never sends one.
+    const w = await originalWorker(key);
+    expect((await w.poll()).run_id).toBe(first.id);
+    expect((await w.poll()).run_id).toBe(second.id);
+  });
+
   it('keeps token fencing for runs claimed with claim: no token, no access, whoever asks', async () => {
     const key = await workerKey();
     await drainQueue(key);

@@ -64,7 +64,8 @@ export class Dispatcher extends DurableObject<Env> {
   /**
    * Claims runs; when none is queued, parks until woken by `workAvailable` or `waitMs` passes. While
    * parked nothing touches D1, and a wait that ends without a wake-up answers without asking D1 again:
-   * every way a run becomes claimable (created, triggered, requeued) wakes this object.
+   * every way a run becomes claimable (created, triggered, requeued) wakes this object. (A slot a full
+   * worker frees does not: a claim parked while full ends at its deadline, and the next one takes the run.)
    */
   async claim(req: ClaimRequest, waitMs: number): Promise<ClaimResult> {
     await this.rememberWorkspace(req.workspaceId);
