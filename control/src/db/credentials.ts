@@ -78,7 +78,6 @@ export async function listCredentials(db: Db, workspaceId: string, limit: number
     .limit(limit + 1);
 }
 
-/** Sets the fields given; undefined when the workspace has no such credential. */
 /**
  * Jobs and runs name their credentials by name, and a claim (a retry, a requeue, a re-run's) looks the
  * name up each time: a rename carries every one of them along. The old name is read in the same
@@ -101,6 +100,7 @@ function renameReferences(db: Db, workspaceId: string, id: string, to: string, n
   ] as const;
 }
 
+/** Sets the fields given; undefined when the workspace has no such credential. */
 export async function updateCredential(db: Db, workspaceId: string, id: string, fields: Partial<CredentialFields>): Promise<UniqueResult<CredentialRow> | undefined> {
   const now = nowIso();
   const changes: Partial<CredentialRow> = { updatedAt: now };

@@ -1,6 +1,6 @@
 // What a viewer is shown of the values a job or run hands its agent. Environment variables and MCP
-// servers' env and headers are where keys end up besides credentials, so below `member` (who may
-// edit them) their values are hidden; the names stay, so a viewer still sees what is set.
+// servers' env and headers are the usual places for keys besides credentials, so below `member` (who
+// may edit them) their values are hidden; the names stay, so a viewer still sees what is set.
 import { hasRole, type EffectiveRole } from '../auth/roles.ts';
 
 export const HIDDEN_VALUE = '[hidden]';

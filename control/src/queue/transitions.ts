@@ -184,8 +184,8 @@ const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(v
 
 /**
  * Inserts a queued run and wakes the workspace's parked claimers. With `keyId`, only while that key
- * may create runs in the workspace and the run's credentials and skills exist there (null otherwise), in the
- * same statement: no lookup before it can go stale.
+ * may create runs in the workspace and the run's credentials and skills exist there (null
+ * otherwise), in the same statement: no lookup before it can go stale.
  */
 async function enqueue(ctx: RunContext, values: NewRun): Promise<RunRow>;
 async function enqueue(ctx: RunContext, values: NewRun, keyId: string): Promise<RunRow | null>;
