@@ -89,7 +89,8 @@ export const apiKeysRoutes = createRouter()
       if (!row || (row.userId !== auth.userId && !hasRole(auth.role, 'admin'))) throw notFound('API key');
       // A leaked weaker key must not be able to lock out the stronger keys, or stop the fleet.
       if (row.id !== auth.keyId && !mayRevoke(auth.role, row.role)) {
-        throw forbidden(`A key acting as '${auth.role}' may not revoke a${row.role === 'admin' || row.role === 'owner' ? 'n' : ''} '${row.role}' key; revoke it with a key of that role or above${row.role === 'worker' ? ' (an admin or owner)' : ''}`);
+        const which = row.role === 'worker' ? "only an admin or owner may revoke a 'worker' key" : `only a key of role '${row.role}' or above may revoke a '${row.role}' key`;
+        throw forbidden(`A key acting as '${auth.role}' may not revoke this key: ${which}`);
       }
       await revokeApiKey(db, auth.workspaceId, id);
       return c.body(null, 204);
